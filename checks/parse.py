@@ -1,0 +1,519 @@
+"""Markdown page -> VPMOM blocks, using markdown-it-py's token stream and its line maps.
+
+A block is a heading (or a whole-line bold title) whose title ends in a kind name such as
+VPMOM or V2MOM, followed by a plan (metadata table or sections) or by a placeholder
+("(TBA)", "TBD", "New VPMOM to be added", nothing at all). Headings that only mention a
+kind ("How to VPMOM", "VPMOM Example", "MLT VPMOM Review Process") are not blocks, and
+neither is a kind heading followed by prose alone. A run of section headings under a
+heading that names no kind is a "headless" plan and is found too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from rapidvet.checks.model import Block, Item, MetadataRow, Section
+from rapidvet.checks.options import DEFAULT_KINDS, Kind
+
+# Section labels that are not a kind's own section names but mean one of them.
+SYNONYMS = {
+    "metrics": "measures",
+    "methods & measures": "methods & measures",
+    "methods and measures": "methods & measures",
+    "commentary": "commentary",
+}
+METADATA_KEYS = ("period", "rapid", "vetted date", "previous versions")
+BOLD_LEVEL = 7  # a whole-line **title** ranks below every real heading
+_TITLE_TRAILERS = re.compile(
+    r"(\s*(\((tba|tbd|wip|draft|fy\s?\d{2,4}|\d{1,3}\s?%)\)|fy\s?\d{2,4}|plans?|\d{4}))+$",
+    re.IGNORECASE,
+)
+_PLACEHOLDER_BODY = re.compile(
+    r"\bto be added\b|^\s*(tbd|tba)\b|\bcoming soon\b", re.IGNORECASE | re.MULTILINE
+)
+_PLACEHOLDER_TITLE = re.compile(r"\((tba|tbd)\)", re.IGNORECASE)
+_EMPHASIS = re.compile(r"^[*_~]+|[*_~]+$")
+_HTML_TD = re.compile(r"<t[dh][^>]*>\s*(?:<[^>]+>\s*)*([^<]*?)\s*(?:<[^>]+>\s*)*</t[dh]>", re.I)
+_HTML_LI = re.compile(r"<li[^>]*>(.*?)</li>", re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<[^>]+>")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|&<>])")
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&nbsp;": " "}
+
+
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+
+_MD = _markdown()
+
+
+def plain(text: str) -> str:
+    """Markdown-ish source text reduced to what a reader sees: escapes, entities,
+    emphasis markers and surrounding whitespace removed."""
+    text = _ESCAPE.sub(r"\1", text)
+    for entity, char in _ENTITIES.items():
+        text = text.replace(entity, char)
+    text = text.strip()
+    previous = None
+    while previous != text:
+        previous = text
+        text = _EMPHASIS.sub("", text).strip()
+    return text
+
+
+def label_name(text: str, kinds: Sequence[Kind]) -> str | None:
+    """The canonical section name if `text` is a section label ("Vision", "**Vision**",
+    "Vision:"), else None."""
+    name = plain(text).rstrip(":").strip().casefold()
+    name = plain(name).casefold()
+    if name in SYNONYMS:
+        return SYNONYMS[name]
+    if any(name in kind.sections for kind in kinds):
+        return name
+    return None
+
+
+def title_kind(title: str, kinds: Sequence[Kind]) -> Kind | None:
+    """The kind a heading title names when it is a plan title ("FY20 MLT VPMOM (TBA)",
+    "V2MOM FY 2021", "FY20 VPMOMs"), not a mere mention ("How to VPMOM")."""
+    text = plain(title)
+    if text.casefold().startswith("how to"):
+        return None
+    text = _TITLE_TRAILERS.sub("", text).strip()
+    for kind in kinds:
+        name = kind.name.casefold()
+        tail = text.casefold()
+        if tail.endswith(name + "s"):
+            tail = tail[:-1]
+        if tail.endswith(name) and (len(tail) == len(name) or not tail[-len(name) - 1].isalnum()):
+            return kind
+    return None
+
+
+def mentions_kind(title: str, kinds: Sequence[Kind]) -> bool:
+    folded = plain(title).casefold()
+    return any(kind.name.casefold() in folded for kind in kinds)
+
+
+@dataclass
+class _Element:
+    """One top-level markdown element with its 0-based line range [start, end)."""
+
+    kind: str  # heading | bold | paragraph | list | table | html | fence | hr | other
+    start: int
+    end: int
+    level: int = 0
+    text: str = ""
+    tokens: tuple[Token, ...] = ()
+
+
+def _inline_text(token: Token) -> str:
+    """Rendered text of an inline token: what a reader sees of a heading."""
+    parts: list[str] = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline", "html_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return " ".join("".join(parts).split())
+
+
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<t>.+?)\1\s*:?\s*$")
+
+
+def _elements(tokens: Sequence[Token]) -> list[_Element]:
+    """Group the flat token stream into top-level elements."""
+    out: list[_Element] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.level != 0 or tok.map is None:
+            i += 1
+            continue
+        start, end = tok.map
+        if tok.type == "heading_open":
+            out.append(
+                _Element("heading", start, end, int(tok.tag[1]), _inline_text(tokens[i + 1]))
+            )
+            i += 3
+            continue
+        if tok.type in ("fence", "code_block"):
+            out.append(_Element("fence", start, end))
+        elif tok.type == "html_block":
+            out.append(_Element("html", start, end, text=tok.content))
+        elif tok.type == "hr":
+            out.append(_Element("hr", start, end))
+        elif tok.type.endswith("_open"):
+            close = tok.type.replace("_open", "_close")
+            j = i + 1
+            while j < len(tokens) and not (tokens[j].type == close and tokens[j].level == 0):
+                j += 1
+            body = tuple(tokens[i : j + 1])
+            kind = {
+                "paragraph_open": "paragraph",
+                "bullet_list_open": "list",
+                "ordered_list_open": "list",
+                "table_open": "table",
+            }.get(tok.type, "other")
+            text = tokens[i + 1].content if kind == "paragraph" else ""
+            bold = _BOLD_LINE.match(text) if kind == "paragraph" and "\n" not in text else None
+            if bold:
+                out.append(_Element("bold", start, end, BOLD_LEVEL, plain(bold.group("t"))))
+            else:
+                out.append(_Element(kind, start, end, text=text, tokens=body))
+            i = j + 1
+            continue
+        i += 1
+    return out
+
+
+def blank_front_matter(text: str) -> str:
+    """YAML front matter replaced by empty lines, so line numbers stay right and the
+    `---` fences are not read as a rule and a setext heading."""
+    if not text.startswith("---"):
+        return text
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return text
+    for n in range(1, len(lines)):
+        if lines[n].rstrip() in ("---", "..."):
+            return "\n" * (n + 1) + "\n".join(lines[n + 1 :])
+    return text
+
+
+def parse_blocks(text: str, kinds: Sequence[Kind] = DEFAULT_KINDS) -> tuple[Block, ...]:
+    """Every VPMOM block of a markdown page, in page order."""
+    source = blank_front_matter(text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = source.split("\n")
+    elements = _elements(_MD.parse(source))
+    blocks = [b for b in _titled_blocks(elements, lines, kinds) if b is not None]
+    covered = [(b.line, b.end_line) for b in blocks]
+    blocks += _headless_blocks(elements, lines, kinds, covered)
+    return tuple(sorted(blocks, key=lambda b: b.line))
+
+
+def _titled_blocks(
+    elements: list[_Element], lines: list[str], kinds: Sequence[Kind]
+) -> Iterator[Block | None]:
+    for n, element in enumerate(elements):
+        if element.kind not in ("heading", "bold"):
+            continue
+        kind = title_kind(element.text, kinds)
+        if kind is None:
+            continue
+        stop = len(elements)
+        for m in range(n + 1, len(elements)):
+            other = elements[m]
+            if other.kind not in ("heading", "bold"):
+                continue
+            # The block ends at a heading of the same or higher rank, or at any heading
+            # that names a kind itself (a nested plan, example or review process).
+            if other.level <= element.level or mentions_kind(other.text, kinds):
+                stop = m
+                break
+            if element.kind == "bold" and other.kind == "heading":
+                stop = m
+                break
+        yield _block(element, elements[n + 1 : stop], lines, kind, kinds)
+
+
+def _block(
+    title: _Element,
+    body: list[_Element],
+    lines: list[str],
+    kind: Kind,
+    kinds: Sequence[Kind],
+) -> Block | None:
+    metadata, table_line = _metadata(body, lines)
+    sections = _sections(body, lines, kinds)
+    if not metadata and _defines_kind(body, sections, kind):
+        return None
+    plan_like = bool(metadata) or len({s.name for s in sections} - {"commentary"}) >= 2
+    placeholder = None
+    if not plan_like:
+        placeholder = _placeholder(title, body, lines)
+        if placeholder is None:
+            return None
+    end = max((e.end for e in body), default=title.end)
+    end_line = _last_text_line(lines, title.start, end)
+    return Block(
+        title=title.text,
+        kind=kind.name,
+        line=title.start + 1,
+        end_line=end_line,
+        heading_level=title.level,
+        metadata=metadata,
+        sections=sections,
+        placeholder=placeholder,
+        table_line=table_line,
+    )
+
+
+def _defines_kind(body: list[_Element], sections: tuple[Section, ...], kind: Kind) -> bool:
+    """True for teaching text: prose before the first section that defines the kind
+    ("VPMOM is an exercise in awareness..."), which a plan never opens with."""
+    first = sections[0].line - 1 if sections else None
+    definition = re.compile(rf"^\W*{re.escape(kind.name)}s?\s+(is|are|stands|means)\b", re.I)
+    return any(
+        e.kind == "paragraph" and definition.match(e.text)
+        for e in body
+        if first is None or e.start < first
+    )
+
+
+def _last_text_line(lines: list[str], start: int, end: int) -> int:
+    end = min(end, len(lines))
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return end
+
+
+def _placeholder(title: _Element, body: list[_Element], lines: list[str]) -> str | None:
+    """What marks a block as not yet written, or None when its body is just prose."""
+    content = [e for e in body if e.kind not in ("hr",)]
+    body_text = "\n".join(
+        "\n".join(lines[e.start : e.end]) for e in content if e.kind != "fence"
+    )
+    found = _PLACEHOLDER_BODY.search(body_text)
+    if found:
+        return plain(found.group(0)).strip()
+    if _PLACEHOLDER_TITLE.search(plain(title.text)):
+        return "(TBA)"
+    if not content:
+        return "empty"
+    return None
+
+
+def _metadata(body: list[_Element], lines: list[str]) -> tuple[tuple[MetadataRow, ...], int | None]:
+    """Rows of the first table whose first column holds metadata keys (Period, RAPID...)."""
+    for element in body:
+        if element.kind == "table":
+            rows = _table_rows(element, lines)
+            keys = {plain(cells[0][1]).casefold() for _, cells in rows if cells}
+            if keys & set(METADATA_KEYS):
+                return tuple(_metadata_row(line, cells) for line, cells in rows), element.start + 1
+    return (), None
+
+
+def _metadata_row(line: int, cells: list[tuple[int, str, int]]) -> MetadataRow:
+    key = plain(cells[0][1])
+    if len(cells) > 1:
+        start, value, end = cells[1]
+    else:
+        start, value, end = cells[0][2], "", cells[0][2]
+    return MetadataRow(key=key, value=value, line=line, value_start=start, value_end=end)
+
+
+def _table_rows(element: _Element, lines: list[str]) -> list[tuple[int, list[tuple[int, str, int]]]]:
+    """(1-based line, cells) for every row of a pipe table except the delimiter row; each
+    cell is (start offset, stripped text, end offset) in the source line."""
+    rows = []
+    for tok in element.tokens:
+        if tok.type == "tr_open" and tok.map is not None:
+            n = tok.map[0]
+            rows.append((n + 1, split_cells(lines[n])))
+    return rows
+
+
+def split_cells(line: str) -> list[tuple[int, str, int]]:
+    """Cells of a pipe-table source line as (start, text, end) offsets of their stripped
+    text; escaped pipes and pipes inside code spans do not split."""
+    bounds: list[int] = []
+    in_code = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "`":
+            in_code = not in_code
+        elif ch == "|" and not in_code:
+            bounds.append(i)
+        i += 1
+    stripped = line.strip()
+    edges = [-1, *bounds, len(line)]
+    if stripped.startswith("|"):
+        edges = edges[1:]
+    if stripped.endswith("|") and len(edges) > 1:
+        edges = edges[:-1]
+    cells = []
+    for left, right in zip(edges, edges[1:], strict=False):
+        raw = line[left + 1 : right]
+        lead = len(raw) - len(raw.lstrip())
+        text = raw.strip()
+        start = left + 1 + lead
+        cells.append((start, text, start + len(text)))
+    return cells
+
+
+def _sections(body: list[_Element], lines: list[str], kinds: Sequence[Kind]) -> tuple[Section, ...]:
+    """Labelled sections in any of the forms seen in handbooks, with their items."""
+    found: list[tuple[str, str, int, list[Item]]] = []  # name, label, 0-based line, items
+    current: list[Item] | None = None
+    for element in body:
+        if element.kind in ("heading", "bold"):
+            name = label_name(element.text, kinds)
+            if name:
+                current = []
+                found.append((name, element.text, element.start, current))
+            else:
+                current = None
+        elif element.kind == "paragraph":
+            current = _paragraph_sections(element, kinds, found, current)
+        elif element.kind == "list":
+            current = _list_sections(element, kinds, found, current)
+        elif element.kind == "table":
+            for line, cells in _table_rows(element, lines):
+                name = label_name(cells[0][1], kinds) if cells else None
+                if name:
+                    texts = [c[1] for c in cells[1:]]
+                    items = [Item(t, line) for t in _split_br(" ".join(texts))]
+                    found.append((name, plain(cells[0][1]), line - 1, items))
+            current = None
+        elif element.kind == "html":
+            found.extend(_html_sections(element, kinds))
+            current = None
+    return _close_sections(found, body, lines)
+
+
+def _paragraph_sections(
+    element: _Element,
+    kinds: Sequence[Kind],
+    found: list[tuple[str, str, int, list[Item]]],
+    current: list[Item] | None,
+) -> list[Item] | None:
+    for offset, raw in enumerate(element.text.split("\n")):
+        line = element.start + offset
+        label, _, rest = raw.partition(":")
+        name = label_name(raw, kinds)
+        if name is None and rest.strip():
+            name = label_name(label, kinds)
+            if name:
+                current = [Item(plain(rest), line + 1)]
+                found.append((name, plain(label), line, current))
+                continue
+        if name:
+            current = []
+            found.append((name, plain(raw).rstrip(":"), line, current))
+        elif current is not None and raw.strip():
+            current.append(Item(plain(raw), line + 1))
+    return current
+
+
+def _list_sections(
+    element: _Element,
+    kinds: Sequence[Kind],
+    found: list[tuple[str, str, int, list[Item]]],
+    current: list[Item] | None,
+) -> list[Item] | None:
+    for line, text in _list_items(element):
+        label, sep, rest = text.partition(":")
+        name = label_name(label, kinds) if sep and rest.strip() else None
+        if name:
+            # "- Vision: text" starts a section of its own
+            current = [Item(plain(rest), line)]
+            found.append((name, plain(label), line - 1, current))
+        elif current is not None:
+            current.append(Item(text, line))
+    return current
+
+
+def _list_items(element: _Element) -> Iterator[tuple[int, str]]:
+    """(1-based line, text) of every list item at any depth: the first line of its text."""
+    tokens = element.tokens
+    for i, tok in enumerate(tokens):
+        if tok.type == "list_item_open" and tok.map is not None:
+            nxt = tokens[i + 2] if i + 2 < len(tokens) else None
+            text = nxt.content if nxt is not None and nxt.type == "inline" else ""
+            yield tok.map[0] + 1, plain(" ".join(text.split()))
+
+
+def _split_br(text: str) -> list[str]:
+    parts = (_LIST_MARKER.sub("", plain(p)) for p in _BR.split(text))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _html_sections(
+    element: _Element, kinds: Sequence[Kind]
+) -> list[tuple[str, str, int, list[Item]]]:
+    """Sections in an HTML table: a row whose first cell is a label, its list items after."""
+    out: list[tuple[str, str, int, list[Item]]] = []
+    text = element.text
+    for match in _HTML_TD.finditer(text):
+        name = label_name(match.group(1), kinds)
+        if not name:
+            continue
+        line = element.start + text.count("\n", 0, match.start())
+        row_end = text.find("</tr>", match.end())
+        row = text[match.end() : row_end if row_end >= 0 else len(text)]
+        items = []
+        for li in _HTML_LI.finditer(row):
+            li_line = line + 1 + row.count("\n", 0, li.start()) + 1
+            items.append(Item(plain(" ".join(_HTML_TAG.sub("", li.group(1)).split())), li_line))
+        out.append((name, plain(match.group(1)), line, items))
+    return out
+
+
+def _close_sections(
+    found: list[tuple[str, str, int, list[Item]]], body: list[_Element], lines: list[str]
+) -> tuple[Section, ...]:
+    end = max((e.end for e in body), default=0)
+    sections = []
+    for n, (name, label, start, items) in enumerate(found):
+        stop = found[n + 1][2] if n + 1 < len(found) else end
+        last = _last_text_line(lines, start, max(stop, start + 1))
+        sections.append(Section(name, label, start + 1, last, tuple(items)))
+    return tuple(sections)
+
+
+def _headless_blocks(
+    elements: list[_Element],
+    lines: list[str],
+    kinds: Sequence[Kind],
+    covered: list[tuple[int, int]],
+) -> list[Block]:
+    """Plans under a heading that names no kind, told by their section labels."""
+    out = []
+    ancestors: list[_Element] = []
+    for n, element in enumerate(elements):
+        if element.kind != "heading":
+            continue
+        ancestors = [a for a in ancestors if a.level < element.level] + [element]
+        # Teaching pages nest plan-shaped examples under "How to VPMOM": not plans.
+        if label_name(element.text, kinds) or any(mentions_kind(a.text, kinds) for a in ancestors):
+            continue
+        stop = next(
+            (
+                m
+                for m in range(n + 1, len(elements))
+                if elements[m].kind == "heading" and elements[m].level <= element.level
+            ),
+            len(elements),
+        )
+        body = elements[n + 1 : stop]
+        if any(element.start < a <= body[-1].end for a, _ in covered) if body else False:
+            continue
+        if any(e.kind in ("heading", "bold") and mentions_kind(e.text, kinds) for e in body):
+            continue
+        kind = _best_kind([s.name for s in _sections(body, lines, kinds)], kinds)
+        if kind is None:
+            continue
+        block = _block(element, body, lines, kind, kinds)
+        if block is not None:
+            out.append(block)
+    return out
+
+
+def _best_kind(labels: list[str], kinds: Sequence[Kind]) -> Kind | None:
+    """The kind whose sections the labels cover best, when they miss at most one."""
+    seen = set(labels)
+    best = max(kinds, key=lambda k: len(seen & set(k.sections)))
+    return best if len(seen & set(best.sections)) >= len(best.sections) - 1 else None
