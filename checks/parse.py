@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -278,9 +279,7 @@ def _last_text_line(lines: list[str], start: int, end: int) -> int:
 def _placeholder(title: _Element, body: list[_Element], lines: list[str]) -> str | None:
     """What marks a block as not yet written, or None when its body is just prose."""
     content = [e for e in body if e.kind not in ("hr",)]
-    body_text = "\n".join(
-        "\n".join(lines[e.start : e.end]) for e in content if e.kind != "fence"
-    )
+    body_text = "\n".join("\n".join(lines[e.start : e.end]) for e in content if e.kind != "fence")
     found = _PLACEHOLDER_BODY.search(body_text)
     if found:
         return plain(found.group(0)).strip()
@@ -311,7 +310,9 @@ def _metadata_row(line: int, cells: list[tuple[int, str, int]]) -> MetadataRow:
     return MetadataRow(key=key, value=value, line=line, value_start=start, value_end=end)
 
 
-def _table_rows(element: _Element, lines: list[str]) -> list[tuple[int, list[tuple[int, str, int]]]]:
+def _table_rows(
+    element: _Element, lines: list[str]
+) -> list[tuple[int, list[tuple[int, str, int]]]]:
     """(1-based line, cells) for every row of a pipe table except the delimiter row; each
     cell is (start offset, stripped text, end offset) in the source line."""
     rows = []
@@ -345,7 +346,7 @@ def split_cells(line: str) -> list[tuple[int, str, int]]:
     if stripped.endswith("|") and len(edges) > 1:
         edges = edges[:-1]
     cells = []
-    for left, right in zip(edges, edges[1:], strict=False):
+    for left, right in pairwise(edges):
         raw = line[left + 1 : right]
         lead = len(raw) - len(raw.lstrip())
         text = raw.strip()
@@ -455,8 +456,9 @@ def _html_sections(
         row_end = text.find("</tr>", match.end())
         row = text[match.end() : row_end if row_end >= 0 else len(text)]
         items = []
+        row_line = element.start + text.count("\n", 0, match.end()) + 1
         for li in _HTML_LI.finditer(row):
-            li_line = line + 1 + row.count("\n", 0, li.start()) + 1
+            li_line = row_line + row.count("\n", 0, li.start())
             items.append(Item(plain(" ".join(_HTML_TAG.sub("", li.group(1)).split())), li_line))
         out.append((name, plain(match.group(1)), line, items))
     return out
