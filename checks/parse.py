@@ -29,6 +29,7 @@ SYNONYMS = {
     "commentary": "commentary",
 }
 METADATA_KEYS = ("period", "rapid", "vetted date", "previous versions")
+LABEL_MAX = 60  # characters: a section label with its markup is never longer
 BOLD_LEVEL = 7  # a whole-line **title** ranks below every real heading
 _TITLE_TRAILERS = re.compile(
     r"(\s*(\((tba|tbd|wip|draft|fy\s?\d{2,4}|\d{1,3}\s?%)\)|fy\s?\d{2,4}|plans?|\d{4}))+$",
@@ -45,11 +46,14 @@ _HTML_TAG = re.compile(r"<[^>]+>")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|&<>])")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&nbsp;": " "}
 
 
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    # Only block structure is needed: titles and labels are read from raw text with
+    # `plain`, so the inline pass (half of the parse time) is switched off.
+    return MarkdownIt("commonmark", {"html": True}).enable("table").disable("inline")
 
 
 _MD = _markdown()
@@ -58,6 +62,7 @@ _MD = _markdown()
 def plain(text: str) -> str:
     """Markdown-ish source text reduced to what a reader sees: escapes, entities,
     emphasis markers and surrounding whitespace removed."""
+    text = _LINK.sub(r"\1", text)
     text = _ESCAPE.sub(r"\1", text)
     for entity, char in _ENTITIES.items():
         text = text.replace(entity, char)
@@ -72,6 +77,8 @@ def plain(text: str) -> str:
 def label_name(text: str, kinds: Sequence[Kind]) -> str | None:
     """The canonical section name if `text` is a section label ("Vision", "**Vision**",
     "Vision:"), else None."""
+    if len(text) > LABEL_MAX:  # most lines are prose: skip them before any regex work
+        return None
     name = plain(text).rstrip(":").strip().casefold()
     name = plain(name).casefold()
     if name in SYNONYMS:
@@ -115,15 +122,9 @@ class _Element:
     tokens: tuple[Token, ...] = ()
 
 
-def _inline_text(token: Token) -> str:
-    """Rendered text of an inline token: what a reader sees of a heading."""
-    parts: list[str] = []
-    for child in token.children or ():
-        if child.type in ("text", "code_inline", "html_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return " ".join("".join(parts).split())
+def _heading_text(token: Token) -> str:
+    """What a reader sees of a heading: its raw inline source made plain, on one line."""
+    return plain(" ".join(token.content.split()))
 
 
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<t>.+?)\1\s*:?\s*$")
@@ -141,7 +142,7 @@ def _elements(tokens: Sequence[Token]) -> list[_Element]:
         start, end = tok.map
         if tok.type == "heading_open":
             out.append(
-                _Element("heading", start, end, int(tok.tag[1]), _inline_text(tokens[i + 1]))
+                _Element("heading", start, end, int(tok.tag[1]), _heading_text(tokens[i + 1]))
             )
             i += 3
             continue
@@ -476,6 +477,28 @@ def _close_sections(
     return tuple(sections)
 
 
+class _LabelIndex:
+    """Which section labels could stand on each source line, counted cumulatively, so a
+    heading's span can be screened in constant time before its sections are read."""
+
+    _DECORATION = re.compile(r"<[^>]+>|^\s*(?:[-*+>|#]+|\d+[.)])\s*")
+
+    def __init__(self, lines: list[str], kinds: Sequence[Kind]) -> None:
+        self.names = sorted({n for k in kinds for n in k.sections} | set(SYNONYMS.values()))
+        counts = dict.fromkeys(self.names, 0)
+        self.prefix: list[dict[str, int]] = [dict(counts)]
+        for line in lines:
+            bare = self._DECORATION.sub("", line) if len(line) <= 2 * LABEL_MAX else ""
+            name = label_name(re.split(r"[:|]", bare, maxsplit=1)[0], kinds) if bare else None
+            if name:
+                counts[name] += 1
+            self.prefix.append(dict(counts))
+
+    def names_between(self, start: int, end: int) -> set[str]:
+        low, high = self.prefix[start], self.prefix[min(end, len(self.prefix) - 1)]
+        return {name for name in self.names if high[name] > low[name]}
+
+
 def _headless_blocks(
     elements: list[_Element],
     lines: list[str],
@@ -484,6 +507,7 @@ def _headless_blocks(
 ) -> list[Block]:
     """Plans under a heading that names no kind, told by their section labels."""
     out = []
+    index: _LabelIndex | None = None
     ancestors: list[_Element] = []
     for n, element in enumerate(elements):
         if element.kind != "heading":
@@ -501,7 +525,10 @@ def _headless_blocks(
             len(elements),
         )
         body = elements[n + 1 : stop]
-        if any(element.start < a <= body[-1].end for a, _ in covered) if body else False:
+        if not body or any(element.start < a <= body[-1].end for a, _ in covered):
+            continue
+        index = index or _LabelIndex(lines, kinds)
+        if _best_kind(list(index.names_between(element.end, body[-1].end)), kinds) is None:
             continue
         if any(e.kind in ("heading", "bold") and mentions_kind(e.text, kinds) for e in body):
             continue
