@@ -1,0 +1,73 @@
+"""`rapidvet report PATH`: the handbook measures of the SOP plan, as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rapidvet.app.commands import UsageError
+from rapidvet.app.commands.check import check_all, options_for, parse_today
+from rapidvet.app.handbook import pages
+from rapidvet.checks.measures import FRESH_DAYS, HandbookMeasures, handbook_measures
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("report", help="plans, freshness and gaps of a handbook folder")
+    parser.add_argument("path", metavar="PATH", help="the handbook folder")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--config", help="rapid.yml to read settings from")
+    parser.add_argument("--today", type=parse_today, help="date to measure against (YYYY-MM-DD)")
+    parser.add_argument("--jobs", type=int, default=0, help="processes (default: one per core)")
+    parser.set_defaults(func=run)
+
+
+def measure(args: argparse.Namespace) -> HandbookMeasures:
+    if not Path(args.path).is_dir():
+        raise UsageError(f"{args.path}: not a folder")
+    options = options_for(args, args.path)
+    found = pages([args.path])
+    reports = check_all(found, options, args.jobs or 2)
+    return handbook_measures(
+        ((page.rel, report.blocks) for page, report in zip(found, reports, strict=True)),
+        options.today,
+        options.toc,
+        options.stale_after_days,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    measures = measure(args)
+    output = as_json(measures) if args.format == "json" else as_text(measures)
+    sys.stdout.write(output + "\n")
+    return 0
+
+
+def as_json(m: HandbookMeasures) -> str:
+    data: dict[str, Any] = asdict(m)
+    data["fresh"] = m.fresh
+    data["fresh_percent"] = m.fresh_percent
+    return json.dumps(data, indent=1, default=str, ensure_ascii=False)
+
+
+def as_text(m: HandbookMeasures) -> str:
+    percent = "n/a" if m.fresh_percent is None else f"{m.fresh_percent}%"
+    lines = [
+        f"Handbook measures on {m.today}: {m.pages} pages",
+        f"Plans: {len(m.plans)}, vetted within {FRESH_DAYS} days: {m.fresh} ({percent})",
+        f"Stale plans: {len(m.stale)}",
+        *(f"  {p.path}:{p.line} {p.title} (vetted {p.vetted}, {p.age_days} days)" for p in m.stale),
+        f"Never vetted: {len(m.unvetted)}",
+        *(f"  {p.path}:{p.line} {p.title}" for p in m.unvetted),
+        f"Placeholders: {len(m.placeholders)}",
+        *(f"  {p.path}:{p.line} {p.title} ({p.marker})" for p in m.placeholders),
+    ]
+    if m.unlisted is None:
+        lines.append("Table of contents: none found (SUMMARY.md or Sphinx toctree)")
+    else:
+        lines.append(f"Pages not in the table of contents: {len(m.unlisted)}")
+        lines.extend(f"  {path}" for path in m.unlisted)
+    return "\n".join(lines)

@@ -1,0 +1,42 @@
+"""Problems found in a `rapid.yml`, located by file, line and column (all 1-based)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class ConfigProblem:
+    source: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}:{self.column}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; `problems` says where and why, in file order."""
+
+    def __init__(self, problems: Iterable[ConfigProblem]) -> None:
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice `word` was most likely meant to be (case first, then spelling), if any."""
+    options = list(choices)
+    same_case = [option for option in options if option.casefold() == word.casefold()]
+    if same_case:
+        return same_case[0]
+    matches = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def suggestion(word: str, choices: Iterable[str]) -> str:
+    """`; did you mean 'x'?` when `word` looks like a misspelt choice, else nothing."""
+    match = closest(word, choices)
+    return f"; did you mean {match!r}?" if match else ""

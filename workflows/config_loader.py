@@ -1,0 +1,182 @@
+"""`.github/rapid.yml` text to a validated `RapidConfig` (DESIGN.md §4).
+
+Checks run in three layers, each problem reported with its line and column: safe YAML
+reading (size, encoding, syntax, alias bombs; stops at the first problem), the shipped
+JSON Schema, then what a schema cannot say (aliases that exist, patterns GitHub accepts,
+unique kind names). The last two report every problem they find.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from rapidvet.checks.options import DEFAULT_KINDS, Kind
+from rapidvet.checks.rules import RULES
+from rapidvet.workflows.codeowners import PatternError, compile_pattern
+from rapidvet.workflows.config_errors import ConfigError, ConfigProblem, suggestion
+from rapidvet.workflows.config_schema import schema_problems, where
+from rapidvet.workflows.config_yaml import START, NodePath, YamlDocument, parse_yaml
+from rapidvet.workflows.rapid_config import (
+    ChecksSettings,
+    MergeSettings,
+    PathRule,
+    Policy,
+    RapidConfig,
+)
+
+__all__ = [
+    "CONFIG_LOCATIONS",
+    "MAX_BYTES",
+    "ConfigError",
+    "ConfigProblem",
+    "config_location",
+    "load_config",
+    "load_config_bytes",
+]
+
+# Where the file is looked for, first found wins: the order GitHub uses for CODEOWNERS.
+CONFIG_LOCATIONS = (".github/rapid.yml", "rapid.yml", "docs/rapid.yml")
+DEFAULT_SOURCE = CONFIG_LOCATIONS[0]
+MAX_BYTES = 1_000_000
+
+
+def config_location(existing: Iterable[str]) -> str | None:
+    """Which of the `existing` repository paths is the configuration, if any."""
+    present = set(existing)
+    return next((path for path in CONFIG_LOCATIONS if path in present), None)
+
+
+def _fail(
+    source: str, message: str, line: int = START.line, column: int = START.column
+) -> ConfigError:
+    return ConfigError([ConfigProblem(source, line, column, message)])
+
+
+def _too_large(source: str) -> ConfigError:
+    return _fail(source, f"file is larger than the limit of {MAX_BYTES} bytes")
+
+
+def load_config_bytes(data: bytes, source: str = DEFAULT_SOURCE) -> RapidConfig:
+    """`load_config` for file contents as stored: rejects oversized or non-UTF-8 input."""
+    if len(data) > MAX_BYTES:
+        raise _too_large(source)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        column = len(data[line_start : error.start].decode("utf-8", "replace")) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        bad = data[error.start : error.end].hex(" ")
+        raise _fail(source, f"not valid UTF-8: cannot decode byte(s) {bad}", line, column) from None
+    return load_config(text, source)
+
+
+def load_config(text: str, source: str = DEFAULT_SOURCE) -> RapidConfig:
+    """The configuration in `text`; raises ConfigError listing every problem found."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise _too_large(source)
+    document = parse_yaml(text, source)
+    if document is None or document.data is None:
+        raise _fail(source, "empty file: expected a mapping that starts with 'version: 1'")
+    problems = schema_problems(document, source)
+    if not problems:
+        # Cross-checks assume the shapes the schema guarantees.
+        problems = [
+            _problem_at(document, source, path, message)
+            for path, message in _semantic_problems(document.data)
+        ]
+    if problems:
+        raise ConfigError(problems)
+    return _config(document, source)
+
+
+def _problem_at(document: YamlDocument, source: str, path: NodePath, message: str) -> ConfigProblem:
+    position = document.value_position(path)
+    return ConfigProblem(source, position.line, position.column, f"{where(path)}: {message}")
+
+
+def _holders(value: str | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _holder_paths(data: dict[str, Any]) -> Iterator[tuple[NodePath, str]]:
+    """Every holder written in the file, with the path of the node that holds it."""
+    places: list[tuple[NodePath, Any]] = [(("unavailable",), data.get("unavailable", []))]
+    for index, rule in enumerate(data.get("paths", [])):
+        places += [
+            (("paths", index, "roles", role), holders)
+            for role, holders in rule.get("roles", {}).items()
+        ]
+    for path, value in places:
+        if isinstance(value, str):
+            yield path, value
+        else:
+            yield from (((*path, index), holder) for index, holder in enumerate(value))
+
+
+def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[NodePath, str]]:
+    aliases = data.get("aliases", {})
+    for path, holder in _holder_paths(data):
+        if not holder.startswith("@") and holder not in aliases:
+            hint = suggestion(holder, aliases) or "; define it under 'aliases' or write @user"
+            yield path, f"unknown alias {holder!r}{hint}"
+    for index, rule in enumerate(data.get("paths", [])):
+        try:
+            compile_pattern(rule["pattern"])
+        except PatternError as error:
+            yield ("paths", index, "pattern"), f"unsupported pattern {rule['pattern']!r}: {error}"
+    for rule_id in data.get("checks", {}).get("rules", {}):
+        if rule_id not in RULES:
+            hint = suggestion(rule_id, RULES) or f"; rules are {', '.join(RULES)}"
+            yield ("checks", "rules", rule_id), f"unknown rule {rule_id!r}{hint}"
+    yield from _kind_problems(data.get("checks", {}).get("kinds", []))
+
+
+def _kind_problems(kinds: list[dict[str, Any]]) -> Iterator[tuple[NodePath, str]]:
+    taken = {kind.name.casefold(): "built in" for kind in DEFAULT_KINDS}
+    for index, kind in enumerate(kinds):
+        name = kind["name"]
+        if name.casefold() in taken:
+            yield ("checks", "kinds", index, "name"), f"kind {name!r} is {taken[name.casefold()]}"
+        taken.setdefault(name.casefold(), f"already defined at checks.kinds[{index}]")
+        seen: set[str] = set()
+        for number, section in enumerate(kind["sections"]):
+            if section.casefold() in seen:
+                path = ("checks", "kinds", index, "sections", number)
+                yield path, f"section {section!r} is listed twice (names ignore case)"
+            seen.add(section.casefold())
+
+
+def _config(document: YamlDocument, source: str) -> RapidConfig:
+    data: dict[str, Any] = document.data
+    aliases: dict[str, str] = data.get("aliases", {})
+    checks = data.get("checks", {})
+    user_kinds = tuple(
+        Kind(kind["name"], tuple(section.casefold() for section in kind["sections"]))
+        for kind in checks.get("kinds", [])
+    )
+    settings = {key: value for key, value in checks.items() if key != "kinds"}
+    policy = dict(data.get("policy", {}))
+    if "required_roles" in policy:
+        policy["required_roles"] = tuple(policy["required_roles"])
+    return RapidConfig(
+        version=data["version"],
+        aliases=aliases,
+        paths=tuple(
+            PathRule(
+                pattern=rule["pattern"],
+                roles={role: _holders(value) for role, value in rule.get("roles", {}).items()},
+                block=rule.get("block"),
+                line=document.value_position(("paths", index)).line,
+            )
+            for index, rule in enumerate(data.get("paths", []))
+        ),
+        policy=Policy(**policy),
+        unavailable=frozenset(
+            aliases.get(holder, holder) for holder in _holders(data.get("unavailable", []))
+        ),
+        checks=ChecksSettings(**settings, kinds=DEFAULT_KINDS + user_kinds),
+        merge=MergeSettings(**data.get("merge", {})),
+        source=source,
+    )

@@ -1,0 +1,163 @@
+"""The shipped JSON Schema for `rapid.yml`, and its errors as located, readable problems."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from rapidvet.workflows.config_errors import ConfigProblem, closest
+from rapidvet.workflows.config_yaml import NodePath, Position, YamlDocument
+
+SCHEMA_FILE = "rapid_config.schema.json"
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@lru_cache(maxsize=1)
+def config_schema() -> Mapping[str, Any]:
+    """The JSON Schema (draft 2020-12) that `rapid.yml` must satisfy."""
+    text = files("rapidvet.workflows").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    schema = config_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def where(path: NodePath) -> str:
+    """`path` written the way a reader finds it in the file: `paths[0].roles.D`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text
+
+
+def shown(value: Any) -> str:
+    """`value` as a message shows what was found: text quoted, collections by kind."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return repr(value)
+    if value is None:
+        return _TYPE_NAMES["null"]
+    return _TYPE_NAMES["object" if isinstance(value, dict) else "array"]
+
+
+def _expected_type(expected: str | list[str]) -> str:
+    names = [expected] if isinstance(expected, str) else expected
+    return " or ".join(_TYPE_NAMES[name] for name in names)
+
+
+def _unknown_key(key: str, allowed: list[str]) -> str:
+    match = closest(key, allowed)
+    if match:
+        return f"unknown key {key!r}; did you mean {match!r}?"
+    if allowed:
+        return f"unknown key {key!r}; expected one of {', '.join(map(repr, allowed))}"
+    return f"unknown key {key!r}"
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """What a jsonschema error says, typed: the keyword, its value and what was found."""
+
+    keyword: str
+    expected: Any
+    found: Any
+    schema: Mapping[str, Any]
+    path: NodePath
+    about_key: bool
+    message: str
+
+    @classmethod
+    def of(cls, error: ValidationError) -> _Failure:
+        return cls(
+            keyword=str(error.validator),
+            expected=error.validator_value,
+            found=error.instance,
+            schema=error.schema if isinstance(error.schema, Mapping) else {},
+            path=tuple(error.absolute_path),
+            # propertyNames checks the key itself, not its value.
+            about_key="propertyNames" in error.absolute_schema_path,
+            message=error.message,
+        )
+
+
+def _located(failure: _Failure, document: YamlDocument) -> Iterator[tuple[Position, str]]:
+    """Where in the file `failure` is, and what to say about it there."""
+    path, found = failure.path, failure.found
+    if failure.about_key:
+        message = f"bad key {shown(found)}: expected {failure.schema['description']}"
+        yield document.key_position((*path, found)), message
+    elif failure.keyword == "additionalProperties":
+        allowed = list(failure.schema.get("properties", {}))
+        for key in found:
+            if key not in allowed:
+                yield document.key_position((*path, key)), _unknown_key(key, allowed)
+    elif failure.keyword == "required":
+        for key in failure.expected:
+            if key not in found:
+                yield document.value_position(path), f"missing required key {key!r}"
+    else:
+        yield document.value_position(path), _value_message(failure)
+
+
+def _value_message(failure: _Failure) -> str:
+    expected, found = failure.expected, failure.found
+    match failure.keyword:
+        case "type":
+            return f"expected {_expected_type(expected)}, got {shown(found)}"
+        case "enum":
+            return f"expected one of {', '.join(map(shown, expected))}, got {shown(found)}"
+        case "const":
+            return f"expected {shown(expected)}, got {shown(found)}"
+        case "minimum":
+            return f"expected at least {expected}, got {shown(found)}"
+        case "minItems":
+            return f"expected at least {expected} item(s), got {len(found)}"
+        case "maxItems":
+            return f"expected {failure.schema['description']}, got {len(found)}"
+        case "minLength":
+            return "expected some text, got an empty string"
+        case "uniqueItems":
+            repeated = next(item for index, item in enumerate(found) if item in found[:index])
+            return f"{shown(repeated)} is listed twice"
+        case "pattern":
+            return f"expected {failure.schema['description']}, got {shown(found)}"
+    return failure.message
+
+
+def schema_problems(document: YamlDocument, source: str) -> list[ConfigProblem]:
+    """Each way `document` breaks the schema, at the line and column of the offending node."""
+    problems = []
+    for error in _validator().iter_errors(document.data):
+        failure = _Failure.of(error)
+        prefix = f"{where(failure.path)}: " if failure.path else ""
+        for position, message in _located(failure, document):
+            problems.append(ConfigProblem(source, position.line, position.column, prefix + message))
+    return problems
