@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from rapidvet.app.commands import UsageError, check, config, report
+from rapidvet.app.commands import UsageError, check, config, explain, report
 
-COMMANDS = (check, report, config)
+COMMANDS = (check, report, config, explain)
 
 
 class _Parser(argparse.ArgumentParser):
