@@ -97,7 +97,7 @@ def block_hashes(
 ) -> dict[BlockKey, str]:
     """Every block's content hash in one file version (None: the file does not exist).
     The app layer passes these, per reviewed commit, as `ReviewRequest.hashes`."""
-    return {key: block_hash(text or "", block) for key, block in _keyed(path, text, kinds)}
+    return {key: block_hash(text or "", block) for key, block in keyed_blocks(path, text, kinds)}
 
 
 def changed_blocks(
@@ -108,8 +108,8 @@ def changed_blocks(
 ) -> list[ChangedBlock]:
     """Blocks added, modified or deleted between two versions of a file (None: the file
     does not exist on that side): head blocks in page order, then deleted ones."""
-    base = dict(_keyed(path, base_text, kinds))
-    head = dict(_keyed(path, head_text, kinds))
+    base = dict(keyed_blocks(path, base_text, kinds))
+    head = dict(keyed_blocks(path, head_text, kinds))
     changed = []
     for key, block in head.items():
         current = block_hash(head_text or "", block)
@@ -124,7 +124,10 @@ def changed_blocks(
     return changed
 
 
-def _keyed(path: str, text: str | None, kinds: Sequence[Kind]) -> Iterator[tuple[BlockKey, Block]]:
+def keyed_blocks(
+    path: str, text: str | None, kinds: Sequence[Kind] = DEFAULT_KINDS
+) -> Iterator[tuple[BlockKey, Block]]:
+    """The page's blocks with their keys: path, normalized title, rank among same titles."""
     seen: dict[str, int] = {}
     for block in parse_blocks(text, kinds) if text is not None else ():
         title = normalized_title(block.title)

@@ -1,0 +1,113 @@
+"""What merge recording takes in and gives back (DESIGN.md §7): plain frozen data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from rapidvet.workflows.changes import BlockKey
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approval that satisfied `role` (D, A...) on a block. `holder` is the RAPID
+    holder it spoke for when that is not the login itself: a team or an alias."""
+
+    login: str
+    role: str
+    submitted_at: datetime
+    holder: str | None = None
+
+
+@dataclass(frozen=True)
+class BlockDecision:
+    """One changed block to record, with the approvals that carried it and the P holders
+    (as written: `@org/team`, `IJT`) who now have to act on it."""
+
+    key: BlockKey
+    approvals: tuple[Approval, ...] = ()
+    performers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MergedFile:
+    """A changed file: `merged_text` on the base branch after the merge, `base_text` at
+    the pull request's base commit (None when the pull request added the file)."""
+
+    path: str
+    merged_text: str
+    base_text: str | None
+
+
+@dataclass(frozen=True)
+class MergedPullRequest:
+    """The merged pull request. Times must be timezone-aware; GitHub reports UTC."""
+
+    number: int
+    merged_at: datetime
+    base_sha: str
+    head_sha: str
+    merge_sha: str
+    host: str
+    owner: str
+    repo: str
+
+    def permalink(self, path: str) -> str:
+        """The file as it was at the base commit: the version a merge replaces."""
+        parts = (self.owner, self.repo, "blob", self.base_sha, path)
+        return f"https://{self.host}/" + "/".join(quote(part) for part in parts)
+
+
+@dataclass(frozen=True)
+class PreviousVersion:
+    label: str  # the Vetted date of the replaced version, as it was written
+    url: str
+
+
+@dataclass(frozen=True)
+class BlockRecord:
+    """What recording did to one block: the Vetted date it now reads and the version it
+    links as previous (None when that version had never been vetted)."""
+
+    decision: BlockDecision
+    title: str
+    vetted: str
+    previous: PreviousVersion | None
+
+
+@dataclass(frozen=True)
+class SkippedBlock:
+    """A decision not recorded; `title` as last written (the key's, for a deleted file)."""
+
+    decision: BlockDecision
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str
+    old_text: str
+    new_text: str
+    blocks: tuple[BlockRecord, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.old_text != self.new_text
+
+
+@dataclass(frozen=True)
+class MergeRecord:
+    """Every file with a recorded block (changed or not), the blocks left alone, and the
+    commit message and pull request comment describing the record."""
+
+    files: tuple[FileRecord, ...]
+    skipped: tuple[SkippedBlock, ...]
+    commit_message: str
+    comment: str
+
+    @property
+    def changed(self) -> bool:
+        """False when every file already holds this record: nothing to commit."""
+        return any(file.changed for file in self.files)
