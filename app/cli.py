@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from rapidvet.app.commands import UsageError, check, config, explain, report
+from rapidvet.app.commands import UsageError, check, config, explain, report, serve
 
-COMMANDS = (check, report, config, explain)
+COMMANDS = (check, report, config, explain, serve)
 
 
 class _Parser(argparse.ArgumentParser):

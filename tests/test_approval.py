@@ -9,7 +9,11 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from review_builders import (
+
+from rapidvet.workflows.approval import PREVIOUS_DECIDER, Conclusion, RowState
+from rapidvet.workflows.decision import decide
+from rapidvet.workflows.reviews import Review, latest_reviews
+from tests.review_builders import (
     AUTHOR,
     HEAD,
     T0,
@@ -23,10 +27,6 @@ from review_builders import (
     rule,
     states,
 )
-
-from rapidvet.workflows.approval import PREVIOUS_DECIDER, Conclusion, RowState
-from rapidvet.workflows.decision import decide
-from rapidvet.workflows.reviews import Review, latest_reviews
 
 APPROVED, WAITING, VETOED, STALE = (
     RowState.APPROVED,

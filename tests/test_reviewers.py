@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from review_builders import AUTHOR, changed, codes, config, hashes, request, review, rule
 
 from rapidvet.workflows.approval import Conclusion
 from rapidvet.workflows.decision import decide
 from rapidvet.workflows.reviewers import ReviewerRequests
+from tests.review_builders import AUTHOR, changed, codes, config, hashes, request, review, rule
 
 MLT = {"mlt": ["mo", "max"]}
 PAIR = config(rule(D="@dee", A="@amy"))

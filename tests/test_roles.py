@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from review_builders import block, config, rule
 
 from rapidvet.workflows.config_loader import load_config
 from rapidvet.workflows.roles import (
@@ -19,6 +18,7 @@ from rapidvet.workflows.roles import (
     resolve_holder,
     title_matches,
 )
+from tests.review_builders import block, config, rule
 
 ALIASES = {"IJT": "@ianjt", "MLT": "@acme/mlt", "AS": "asmith"}
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from review_builders import AUTHOR, changed, config, request, review, rule
 
 from rapidvet.workflows.decision import decide
 from rapidvet.workflows.summary import LIMIT, STATE_SYMBOLS, fit
+from tests.review_builders import AUTHOR, changed, config, request, review, rule
 
 PAIR = config(rule(D="@dee", A="@amy"))
 

@@ -42,6 +42,7 @@ from rapidvet.checks.dates import (
 )
 from rapidvet.checks.model import Block
 from rapidvet.checks.options import DEFAULT_KINDS, Kind
+from rapidvet.workflows.approval import RoleRow, RowState
 from rapidvet.workflows.changes import BlockKey, keyed_blocks, normalized_title
 from rapidvet.workflows.merge_message import commit_message, merge_comment
 from rapidvet.workflows.merge_model import (
@@ -69,6 +70,7 @@ __all__ = [
     "MergedPullRequest",
     "PreviousVersion",
     "SkippedBlock",
+    "block_decisions",
     "record_merge",
 ]
 
@@ -190,3 +192,26 @@ def _block_edits(
     if missing:
         edits.append(appended_rows(lines, block, missing))
     return edits
+
+
+def block_decisions(rows: Sequence[RoleRow]) -> list[BlockDecision]:
+    """What each changed block's record names: the approvals that satisfied its blocking
+    roles and its P holders, from the RAPID decision's rows. Deleted blocks are left out."""
+    approvals: dict[BlockKey, list[Approval]] = defaultdict(list)
+    performers: dict[BlockKey, list[str]] = defaultdict(list)
+    for row in rows:
+        if row.block.head is None:
+            continue
+        key = row.block.key
+        approvals.setdefault(key, [])
+        if row.role == "P":
+            performers[key].append(row.holder.name)
+        elif row.required and row.state is RowState.APPROVED and row.review is not None:
+            spoke_for = None if row.holder.login == row.review.user else row.holder.name
+            approvals[key].append(
+                Approval(row.review.user, row.role, row.review.submitted_at, spoke_for)
+            )
+    return [
+        BlockDecision(key, tuple(found), tuple(dict.fromkeys(performers[key])))
+        for key, found in approvals.items()
+    ]

@@ -1,0 +1,34 @@
+"""`rapidvet serve` (web + worker in one process) and `rapidvet worker` (a worker alone)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from rapidvet.app.logs import setup_logging
+from rapidvet.app.service import run
+from rapidvet.app.settings import load_settings
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the GitHub App: webhooks, worker, pages")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--no-worker", action="store_true", help="serve webhooks only")
+    serve.set_defaults(func=_serve)
+    worker = sub.add_parser("worker", help="run a worker alone (shares the database)")
+    worker.set_defaults(func=_worker)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    setup_logging(settings.log_level)
+    asyncio.run(run(settings, args.host, args.port, web_server=True, worker=not args.no_worker))
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    setup_logging(settings.log_level)
+    asyncio.run(run(settings, None, None, web_server=False, worker=True))
+    return 0

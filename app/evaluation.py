@@ -1,0 +1,238 @@
+"""One evaluation of a pull request: read it, judge it with the pure core, report on GitHub.
+
+Reading happens in pull_snapshot, judging in workflows/ and checks/, and this module only
+turns the judgement into check runs and reviewer requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from gidgethub import BadRequest
+from gidgethub.abc import GitHubAPI
+
+from rapidvet.app.check_runs import RAPID, STRUCTURE, CheckRun, done, publish
+from rapidvet.app.pull_snapshot import PullSnapshot, read_pull, read_teams
+from rapidvet.app.repo_files import owner_repo
+from rapidvet.app.store import Store
+from rapidvet.checks.model import Finding, Severity
+from rapidvet.checks.page import check_page
+from rapidvet.workflows.approval import Conclusion
+from rapidvet.workflows.changes import ChangedBlock
+from rapidvet.workflows.decision import Decision, PullRequest, decide
+from rapidvet.workflows.pull_request import review_request
+
+log = logging.getLogger("rapidvet.evaluation")
+REQUEST_REVIEWERS = "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers"
+RAPID_CONCLUSION = {
+    Conclusion.SUCCESS: "success",
+    Conclusion.FAILURE: "failure",
+    Conclusion.PENDING: "action_required",
+    Conclusion.NEUTRAL: "neutral",
+}
+LEVEL = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    snapshot: PullSnapshot
+    decision: Decision
+    blocks: tuple[ChangedBlock, ...]
+    findings: tuple[tuple[str, Finding], ...]  # (path, finding) on the changed plans
+
+
+def judge(snapshot: PullSnapshot, today: date) -> Evaluation:
+    """The decision and the structural findings, from what was read; no I/O."""
+    pull, config = snapshot.pull, snapshot.config.config
+    request = review_request(
+        config,
+        PullRequest(pull.number, pull.author, pull.head_sha, pull.base_sha),
+        snapshot.files,
+        snapshot.reviews,
+        snapshot.texts_at,
+        snapshot.teams,
+        snapshot.head_config,
+    )
+    decision = decide(request)
+    options = config.check_options(today)
+    findings: list[tuple[str, Finding]] = []
+    for path, (_, head) in snapshot.files.items():
+        spans = [
+            (b.head.line, b.head.end_line) for b in request.blocks if b.path == path and b.head
+        ]
+        if head is None or not spans:
+            continue
+        for finding in check_page(head, path, options).findings:
+            if any(start <= finding.line <= end for start, end in spans):
+                findings.append((path, finding))
+    return Evaluation(snapshot, decision, tuple(request.blocks), tuple(findings))
+
+
+async def assess(gh: GitHubAPI, repo: str, number: int, today: date) -> Evaluation:
+    """Read and judge one pull request, with the members of the teams that hold roles."""
+    snapshot = await read_pull(gh, repo, number)
+    evaluation = judge(snapshot, today)
+    teams = {
+        r.holder.handle for r in evaluation.decision.rows if r.holder.is_team and r.holder.handle
+    }
+    if teams:
+        snapshot.teams = await read_teams(gh, teams)
+        evaluation = judge(snapshot, today)
+    return evaluation
+
+
+async def report(
+    gh: GitHubAPI, store: Store, evaluation: Evaluation, *, recheck: bool = False
+) -> None:
+    """Check runs and reviewer requests for a judged pull request. `recheck` re-publishes
+    the structure check even when this commit already has one (a user asked for it)."""
+    pull = evaluation.snapshot.pull
+    if recheck or not done(store, pull.repo, pull.head_sha, STRUCTURE):
+        await publish(gh, store, pull.repo, pull.head_sha, structure_run(evaluation), pull.html_url)
+    await publish(gh, store, pull.repo, pull.head_sha, rapid_run(evaluation), pull.html_url)
+    await request_reviewers(gh, store, evaluation)
+    store.put_value("evaluation", f"{pull.repo}#{pull.number}", summary_json(evaluation))
+
+
+def structure_run(evaluation: Evaluation) -> CheckRun:
+    findings = evaluation.findings
+    errors = sum(1 for _, f in findings if f.severity is Severity.ERROR)
+    warnings = len(findings) - errors
+    plans = sum(1 for block in evaluation.blocks if block.head is not None)
+    if not plans:
+        return CheckRun(STRUCTURE, "neutral", "No VPMOM plans changed", "Nothing to check.")
+    rows = ["| file | line | rule | severity | message |", "| --- | --- | --- | --- | --- |"]
+    rows += [
+        f"| {p} | {f.line} | `{f.rule}` | {f.severity} | {_cell(f.message)} |" for p, f in findings
+    ]
+    return CheckRun(
+        STRUCTURE,
+        "failure" if errors else "success",
+        f"{errors} errors, {warnings} warnings in {plans} changed plan(s)",
+        "\n".join(rows) if findings else "Every changed plan is well formed.",
+        annotations=[_annotation(path, f) for path, f in findings],
+    )
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _annotation(path: str, finding: Finding) -> dict[str, object]:
+    note: dict[str, object] = {
+        "path": path,
+        "start_line": finding.line,
+        "end_line": finding.end_line or finding.line,
+        "annotation_level": LEVEL[finding.severity],
+        "title": finding.rule,
+        "message": finding.message,
+    }
+    if finding.fix:
+        note["raw_details"] = f"Fix: {finding.fix}"
+    return note
+
+
+def rapid_run(evaluation: Evaluation) -> CheckRun:
+    read = evaluation.snapshot.config
+    if read.error is not None:
+        problems = read.error.problems
+        return CheckRun(
+            RAPID,
+            "failure",
+            f"{read.path} is invalid",
+            "The RAPID policy on the base branch cannot be read:\n\n"
+            + "\n".join(f"- `{p.source}:{p.line}:{p.column}` {p.message}" for p in problems),
+            annotations=[
+                {
+                    "path": p.source,
+                    "start_line": p.line,
+                    "end_line": p.line,
+                    "annotation_level": "failure",
+                    "title": "rapid.yml",
+                    "message": p.message,
+                }
+                for p in problems
+            ],
+        )
+    decision = evaluation.decision
+    return CheckRun(
+        RAPID,
+        RAPID_CONCLUSION[decision.conclusion],
+        decision.title,
+        decision.summary,
+        decision.text,
+    )
+
+
+def content_key(evaluation: Evaluation) -> str:
+    """Identity of the changed plans' current text: a reviewer is asked again only when it
+    changes."""
+    hashes = sorted(block.hash for block in evaluation.blocks)
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:16]
+
+
+async def request_reviewers(gh: GitHubAPI, store: Store, evaluation: Evaluation) -> None:
+    """Ask the suggested reviewers, each once for this content of the plans."""
+    if evaluation.snapshot.config.error is not None:
+        return
+    pull, policy = evaluation.snapshot.pull, evaluation.snapshot.config.config.policy
+    asks = evaluation.decision.requests
+    users = list(asks.blocking.users) + (list(asks.input.users) if policy.request_input else [])
+    teams = list(asks.blocking.teams) + (list(asks.input.teams) if policy.request_input else [])
+    scope, content = f"{pull.repo}#{pull.number}", content_key(evaluation)
+    new_users = [
+        u for u in dict.fromkeys(users) if not store.get_value("asked", f"{scope}:@{u}:{content}")
+    ]
+    new_teams = [
+        t for t in dict.fromkeys(teams) if not store.get_value("asked", f"{scope}:{t}:{content}")
+    ]
+    if not new_users and not new_teams:
+        return
+    try:
+        await gh.post(
+            REQUEST_REVIEWERS,
+            {**owner_repo(pull.repo), "number": pull.number},
+            data={"reviewers": new_users, "team_reviewers": new_teams},
+        )
+    except BadRequest as err:
+        # A holder who is no collaborator cannot be requested; the check still names them.
+        log.warning("review request refused (%s) for %s", err.status_code, scope)
+    for name in [f"@{u}" for u in new_users] + new_teams:
+        store.put_value("asked", f"{scope}:{name}:{content}", "1")
+
+
+def summary_json(evaluation: Evaluation) -> str:
+    """What the pages show later without asking GitHub again."""
+    decision, pull = evaluation.decision, evaluation.snapshot.pull
+    return json.dumps(
+        {
+            "head_sha": pull.head_sha,
+            "conclusion": str(decision.conclusion),
+            "rows": [
+                {
+                    "path": r.block.path,
+                    "block": r.block.block.title,
+                    "line": r.block.block.line,
+                    "role": r.role,
+                    "holder": r.holder.name,
+                    "state": str(r.state),
+                    "reviewer": r.review.user if r.review else None,
+                }
+                for r in decision.rows
+            ],
+            "findings": [
+                {
+                    "path": p,
+                    "line": f.line,
+                    "rule": f.rule,
+                    "severity": str(f.severity),
+                    "message": f.message,
+                }
+                for p, f in evaluation.findings
+            ],
+        }
+    )

@@ -1,0 +1,18 @@
+"""Webhook handlers, one module per event family; each takes `(event, gh, context)`."""
+
+from __future__ import annotations
+
+from gidgethub import routing, sansio
+
+from rapidvet.app.handlers import checks, installation, pull_request, push, review
+
+router = routing.Router(
+    pull_request.router, review.router, checks.router, installation.router, push.router
+)
+
+
+def handled(event: sansio.Event) -> bool:
+    """Whether any handler takes this event: others are answered but not stored."""
+    if event.event == "push" and not push.relevant(event.data):
+        return False
+    return bool(router.fetch(event))

@@ -1,0 +1,16 @@
+"""What every handler gets besides the event and the GitHub client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from rapidvet.app.store import Store
+
+
+@dataclass(frozen=True)
+class Context:
+    store: Store
+    web_host: str  # github.com, or the GitHub Enterprise Server host: for permalinks
+    today: Callable[[], date]

@@ -1,0 +1,35 @@
+"""pull_request: evaluate on every change to the pull request, record the merge on close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gidgethub import routing, sansio
+from gidgethub.abc import GitHubAPI
+
+from rapidvet.app import merge
+from rapidvet.app.evaluation import assess, report
+from rapidvet.app.handlers.context import Context
+
+router = routing.Router()
+
+
+@router.register("pull_request", action="opened")
+@router.register("pull_request", action="synchronize")
+@router.register("pull_request", action="reopened")
+@router.register("pull_request", action="edited")
+@router.register("pull_request", action="ready_for_review")
+async def evaluate_pull(event: sansio.Event, gh: GitHubAPI, context: Context) -> None:
+    data: Any = event.data
+    repo, number = data["repository"]["full_name"], data["pull_request"]["number"]
+    await report(gh, context.store, await assess(gh, repo, number, context.today()))
+
+
+@router.register("pull_request", action="closed")
+async def record_merge(event: sansio.Event, gh: GitHubAPI, context: Context) -> None:
+    data: Any = event.data
+    if not data["pull_request"].get("merged"):
+        return
+    repo, number = data["repository"]["full_name"], data["pull_request"]["number"]
+    evaluation = await assess(gh, repo, number, context.today())
+    await merge.record(gh, context.store, evaluation, context.web_host)

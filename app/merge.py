@@ -1,0 +1,236 @@
+"""Recording a merged pull request on GitHub: one commit through the Git Data API (or a
+follow-up pull request), then one comment. Exactly once per merged pull request.
+
+Why it holds under redelivery, retries and crashes: the store keeps what is done per
+(repository, pull request, merge commit); the page edit is idempotent, so a commit that
+landed before a crash is found already applied on the next try; the comment carries a
+marker and is looked for before posting.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from gidgethub import BadRequest
+from gidgethub.abc import GitHubAPI
+
+from rapidvet.app.evaluation import Evaluation
+from rapidvet.app.repo_files import owner_repo, read_text
+from rapidvet.app.store import Store
+from rapidvet.workflows.merge_message import merge_record_marker
+from rapidvet.workflows.merge_record import (
+    MergedFile,
+    MergedPullRequest,
+    MergeRecord,
+    block_decisions,
+    record_merge,
+)
+
+log = logging.getLogger("rapidvet.merge")
+REF = "/repos/{owner}/{repo}/git/ref/{+ref}"
+REFS = "/repos/{owner}/{repo}/git/refs"
+UPDATE_REF = "/repos/{owner}/{repo}/git/refs/{+ref}"
+COMMIT = "/repos/{owner}/{repo}/git/commits/{commit_sha}"
+COMMITS = "/repos/{owner}/{repo}/git/commits"
+BLOBS = "/repos/{owner}/{repo}/git/blobs"
+TREES = "/repos/{owner}/{repo}/git/trees"
+PULLS = "/repos/{owner}/{repo}/pulls"
+COMMENTS = "/repos/{owner}/{repo}/issues/{number}/comments{?per_page}"
+TRIES = 5  # ref updates lost to concurrent pushes before giving up
+
+
+class MergeRecordFailed(Exception):
+    """The base branch kept moving; the comment says the record was not written."""
+
+
+@dataclass
+class Progress:
+    """What is done for one merged pull request, kept in the store between tries."""
+
+    commit: str | None = None
+    comment: int | None = None
+
+    @classmethod
+    def load(cls, raw: str | None) -> Progress:
+        return cls(**json.loads(raw)) if raw else cls()
+
+    def dumps(self) -> str:
+        return json.dumps({"commit": self.commit, "comment": self.comment})
+
+
+async def record(gh: GitHubAPI, store: Store, evaluation: Evaluation, host: str) -> Progress:
+    pull = evaluation.snapshot.pull
+    if not pull.merged or pull.merge_sha is None or pull.merged_at is None:
+        return Progress()
+    key = f"{pull.repo}#{pull.number}@{pull.merge_sha}"
+    progress = Progress.load(store.get_value("merge_record", key))
+    if progress.comment is not None:
+        return progress
+    config = evaluation.snapshot.config.config
+    owner, repo = pull.repo.split("/", 1)
+    merged = MergedPullRequest(
+        pull.number, pull.merged_at, pull.base_sha, pull.head_sha, pull.merge_sha, host, owner, repo
+    )
+    decisions = block_decisions(evaluation.decision.rows)
+    mode = config.merge.record
+    outcome: MergeRecord | None = None
+    failure = None
+    if decisions and mode != "off" and progress.commit is None:
+        try:
+            branch = pull.base_ref if mode == "direct" else await _follow_up_branch(gh, evaluation)
+            progress.commit, outcome = await _commit(gh, evaluation, merged, decisions, branch)
+            if mode == "pull_request" and outcome is not None:
+                await _follow_up_pull(gh, evaluation, branch, outcome)
+        except MergeRecordFailed as err:
+            failure = str(err)
+        store.put_value("merge_record", key, progress.dumps())
+    if outcome is None:
+        outcome = await _current_record(gh, evaluation, merged, decisions)
+    body = (
+        outcome.comment if failure is None else f"{outcome.comment}\n\n**Not recorded:** {failure}"
+    )
+    first_try = store.claim_value("merge_comment_intent", key, "1")
+    progress.comment = await _comment_once(gh, pull.repo, pull.number, merged, body, first_try)
+    store.put_value("merge_record", key, progress.dumps())
+    return progress
+
+
+async def _files(
+    gh: GitHubAPI, evaluation: Evaluation, ref: str, paths: list[str]
+) -> list[MergedFile]:
+    files = []
+    for path in paths:
+        text = await read_text(gh, evaluation.snapshot.pull.repo, path, ref)
+        if text is not None:
+            base = evaluation.snapshot.files[path][0]
+            files.append(MergedFile(path, text, base))
+    return files
+
+
+def _paths(evaluation: Evaluation) -> list[str]:
+    return sorted({b.path for b in evaluation.blocks if b.head is not None})
+
+
+async def _current_record(
+    gh: GitHubAPI, evaluation: Evaluation, merged: MergedPullRequest, decisions: list[Any]
+) -> MergeRecord:
+    """The record as it reads against the merge commit: for the comment text."""
+    files = await _files(gh, evaluation, merged.merge_sha, _paths(evaluation))
+    return _record(evaluation, merged, files, decisions)
+
+
+def _record(
+    evaluation: Evaluation, merged: MergedPullRequest, files: list[MergedFile], decisions: list[Any]
+) -> MergeRecord:
+    config = evaluation.snapshot.config.config
+    return record_merge(
+        merged,
+        files,
+        decisions,
+        kinds=config.checks.kinds,
+        limit=config.merge.previous_versions_limit,
+    )
+
+
+async def _commit(
+    gh: GitHubAPI,
+    evaluation: Evaluation,
+    merged: MergedPullRequest,
+    decisions: list[Any],
+    branch: str,
+) -> tuple[str | None, MergeRecord]:
+    """Write the record as one commit on `branch`: read the tip, edit, blobs, tree, commit,
+    move the ref without force; when someone pushed in between, read again and redo."""
+    names = owner_repo(evaluation.snapshot.pull.repo)
+    for _ in range(TRIES):
+        ref: Any = await gh.getitem(REF, {**names, "ref": f"heads/{branch}"})
+        tip = ref["object"]["sha"]
+        outcome = _record(
+            evaluation, merged, await _files(gh, evaluation, tip, _paths(evaluation)), decisions
+        )
+        if not outcome.changed:
+            return None, outcome  # already recorded (an earlier try landed) or nothing to do
+        tip_commit: Any = await gh.getitem(COMMIT, {**names, "commit_sha": tip})
+        tree = []
+        for file in outcome.files:
+            if file.changed:
+                blob: Any = await gh.post(
+                    BLOBS, names, data={"content": file.new_text, "encoding": "utf-8"}
+                )
+                tree.append(
+                    {"path": file.path, "mode": "100644", "type": "blob", "sha": blob["sha"]}
+                )
+        new_tree: Any = await gh.post(
+            TREES, names, data={"base_tree": tip_commit["tree"]["sha"], "tree": tree}
+        )
+        commit: Any = await gh.post(
+            COMMITS,
+            names,
+            data={"message": outcome.commit_message, "tree": new_tree["sha"], "parents": [tip]},
+        )
+        try:
+            await gh.patch(
+                UPDATE_REF,
+                {**names, "ref": f"heads/{branch}"},
+                data={"sha": commit["sha"], "force": False},
+            )
+        except BadRequest as err:
+            if err.status_code in (409, 422):
+                log.info("base branch moved while recording; reading it again")
+                continue
+            raise
+        return str(commit["sha"]), outcome
+    raise MergeRecordFailed(f"the branch {branch} kept moving; {TRIES} tries to commit failed")
+
+
+def _follow_up_name(evaluation: Evaluation) -> str:
+    return f"rapidvet/vetting-{evaluation.snapshot.pull.number}"
+
+
+async def _follow_up_branch(gh: GitHubAPI, evaluation: Evaluation) -> str:
+    """A branch off the base tip for `merge.record: pull_request`; reused when it exists."""
+    pull = evaluation.snapshot.pull
+    names = owner_repo(pull.repo)
+    branch = _follow_up_name(evaluation)
+    ref: Any = await gh.getitem(REF, {**names, "ref": f"heads/{pull.base_ref}"})
+    try:
+        await gh.post(
+            REFS, names, data={"ref": f"refs/heads/{branch}", "sha": ref["object"]["sha"]}
+        )
+    except BadRequest as err:
+        if err.status_code != 422:  # 422: it exists already, from an earlier try
+            raise
+    return branch
+
+
+async def _follow_up_pull(
+    gh: GitHubAPI, evaluation: Evaluation, branch: str, outcome: MergeRecord
+) -> None:
+    pull = evaluation.snapshot.pull
+    title, _, body = outcome.commit_message.partition("\n")
+    try:
+        await gh.post(
+            PULLS,
+            owner_repo(pull.repo),
+            data={"title": title, "head": branch, "base": pull.base_ref, "body": body.strip()},
+        )
+    except BadRequest as err:
+        if err.status_code != 422:  # 422: a pull request for the branch is open already
+            raise
+
+
+async def _comment_once(
+    gh: GitHubAPI, repo: str, number: int, merged: MergedPullRequest, body: str, first_try: bool
+) -> int:
+    """Post the comment; after an interrupted try, first look for the one it may have posted."""
+    marker = merge_record_marker(number, merged.merge_sha)
+    names: dict[str, str | int] = {**owner_repo(repo), "number": number}
+    if not first_try:
+        async for comment in gh.getiter(COMMENTS, {**names, "per_page": 100}):
+            if marker in (comment.get("body") or ""):
+                return int(comment["id"])
+    created: Any = await gh.post(COMMENTS, names, data={"body": body})
+    return int(created["id"])

@@ -1,0 +1,175 @@
+"""Everything the App reads from GitHub to judge one pull request, read once per job."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from gidgethub.abc import GitHubAPI
+
+from rapidvet.app.repo_files import owner_repo, read_text
+from rapidvet.workflows.config_errors import ConfigError
+from rapidvet.workflows.config_loader import CONFIG_LOCATIONS, load_config
+from rapidvet.workflows.pull_request import FileVersions, is_markdown
+from rapidvet.workflows.rapid_config import RapidConfig
+from rapidvet.workflows.reviews import Review, latest_reviews
+
+PULL = "/repos/{owner}/{repo}/pulls/{number}"
+FILES = "/repos/{owner}/{repo}/pulls/{number}/files{?per_page}"
+REVIEWS = "/repos/{owner}/{repo}/pulls/{number}/reviews{?per_page}"
+TEAM_MEMBERS = "/orgs/{org}/teams/{team_slug}/members{?per_page}"
+PARALLEL_READS = 8  # concurrent content reads: well inside GitHub's secondary limits
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    repo: str
+    number: int
+    author: str
+    head_sha: str
+    base_sha: str
+    base_ref: str
+    html_url: str
+    merged: bool
+    merge_sha: str | None
+    merged_at: datetime | None
+
+    @classmethod
+    def from_json(cls, repo: str, data: dict[str, Any]) -> PullInfo:
+        merged_at = data.get("merged_at")
+        return cls(
+            repo=repo,
+            number=int(data["number"]),
+            author=str((data.get("user") or {}).get("login", "")),
+            head_sha=str(data["head"]["sha"]),
+            base_sha=str(data["base"]["sha"]),
+            base_ref=str(data["base"]["ref"]),
+            html_url=str(data.get("html_url", "")),
+            merged=bool(data.get("merged")),
+            merge_sha=data.get("merge_commit_sha"),
+            merged_at=datetime.fromisoformat(merged_at) if merged_at else None,
+        )
+
+
+@dataclass
+class ConfigRead:
+    """The base branch's rapid.yml: parsed, or the error it has, or absent (defaults)."""
+
+    path: str | None
+    config: RapidConfig
+    error: ConfigError | None = None
+
+
+@dataclass
+class PullSnapshot:
+    pull: PullInfo
+    config: ConfigRead
+    head_config: RapidConfig | None
+    files: FileVersions
+    reviews: list[Review]
+    texts_at: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    teams: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+async def bounded(jobs: Iterable[Awaitable[T]], limit: int = PARALLEL_READS) -> list[T]:
+    """Run awaitables with at most `limit` at once, results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(job: Awaitable[T]) -> T:
+        async with gate:
+            return await job
+
+    return list(await asyncio.gather(*(one(job) for job in jobs)))
+
+
+async def read_config(gh: GitHubAPI, repo: str, ref: str) -> ConfigRead:
+    """rapid.yml where GitHub looks for CODEOWNERS: .github/, the root, docs/."""
+    for path in CONFIG_LOCATIONS:
+        text = await read_text(gh, repo, path, ref)
+        if text is not None:
+            try:
+                return ConfigRead(path, load_config(text, path))
+            except ConfigError as err:
+                return ConfigRead(path, RapidConfig(), err)
+    return ConfigRead(None, RapidConfig())
+
+
+async def read_pull(gh: GitHubAPI, repo: str, number: int) -> PullSnapshot:
+    names = {**owner_repo(repo), "number": str(number)}
+    pull = PullInfo.from_json(repo, await gh.getitem(PULL, names))
+    changed = [f async for f in gh.getiter(FILES, {**names, "per_page": "100"})]
+    config = await read_config(gh, repo, pull.base_sha)
+    head_config = None
+    if any(f["filename"] in CONFIG_LOCATIONS for f in changed):
+        head_read = await read_config(gh, repo, pull.head_sha)
+        head_config = head_read.config if head_read.error is None else None
+    files = await _file_versions(gh, pull, changed)
+    reviews = [_review(r) async for r in gh.getiter(REVIEWS, {**names, "per_page": "100"})]
+    snapshot = PullSnapshot(pull, config, head_config, files, [r for r in reviews if r])
+    await _texts_at_review_commits(gh, snapshot)
+    return snapshot
+
+
+async def _file_versions(
+    gh: GitHubAPI, pull: PullInfo, changed: list[dict[str, Any]]
+) -> dict[str, tuple[str | None, str | None]]:
+    markdown = [f for f in changed if is_markdown(f["filename"])]
+
+    async def versions(f: dict[str, Any]) -> tuple[str | None, str | None]:
+        status = f.get("status")
+        base_path = f.get("previous_filename") or f["filename"]
+        base = (
+            None if status == "added" else await read_text(gh, pull.repo, base_path, pull.base_sha)
+        )
+        head = (
+            None
+            if status == "removed"
+            else await read_text(gh, pull.repo, f["filename"], pull.head_sha)
+        )
+        return base, head
+
+    pairs = await bounded(versions(f) for f in markdown)
+    return {f["filename"]: pair for f, pair in zip(markdown, pairs, strict=True)}
+
+
+def _review(data: dict[str, Any]) -> Review | None:
+    if not data.get("submitted_at") or not data.get("user"):
+        return None  # a pending review has not been submitted
+    return Review(
+        id=int(data["id"]),
+        user=str(data["user"]["login"]),
+        state=str(data["state"]),
+        submitted_at=datetime.fromisoformat(data["submitted_at"]),
+        commit_id=str(data.get("commit_id") or ""),
+    )
+
+
+async def _texts_at_review_commits(gh: GitHubAPI, snapshot: PullSnapshot) -> None:
+    """The changed pages at each commit a standing review was given on, so an approval
+    is judged against the content it saw (head content is already in hand)."""
+    pull = snapshot.pull
+    commits = {
+        r.commit_id
+        for r in latest_reviews(snapshot.reviews).values()
+        if r.commit_id and r.commit_id != pull.head_sha
+    }
+    paths = [p for p, (_, head) in snapshot.files.items() if head is not None]
+    for commit in sorted(commits):
+        texts = await bounded(read_text(gh, pull.repo, p, commit) for p in paths)
+        snapshot.texts_at[commit] = dict(zip(paths, texts, strict=True))
+    snapshot.texts_at[pull.head_sha] = {p: head for p, (_, head) in snapshot.files.items()}
+
+
+async def read_teams(gh: GitHubAPI, handles: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Members of each `@org/team` handle, keyed by team slug."""
+    teams: dict[str, frozenset[str]] = {}
+    for handle in sorted(set(handles)):
+        org, slug = handle.lstrip("@").split("/", 1)
+        members = gh.getiter(TEAM_MEMBERS, {"org": org, "team_slug": slug, "per_page": "100"})
+        teams[slug] = frozenset([str(m["login"]) async for m in members])
+    return teams

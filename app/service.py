@@ -1,0 +1,79 @@
+"""The running App: store, GitHub client, worker and web server wired from the settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+
+from aiohttp import web
+from gidgethub import sansio
+
+from rapidvet.app.github import GitHubApp
+from rapidvet.app.handlers import router
+from rapidvet.app.handlers.context import Context
+from rapidvet.app.settings import Settings
+from rapidvet.app.store import Job, Store, open_store
+from rapidvet.app.web import make_app
+from rapidvet.app.worker import Worker
+
+log = logging.getLogger("rapidvet.service")
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def job_runner(github: GitHubApp, context: Context) -> Callable[[Job], Awaitable[None]]:
+    async def run_job(job: Job) -> None:
+        if job.installation is None:
+            log.warning(
+                "delivery without an installation: nothing to do",
+                extra={"delivery_id": job.delivery_id},
+            )
+            return
+        gh = await github.installation_api(job.installation)
+        event = sansio.Event(job.payload, event=job.event, delivery_id=job.delivery_id)
+        await router.dispatch(event, gh, context)
+
+    return run_job
+
+
+def open_migrated(settings: Settings) -> Store:
+    store = open_store(settings.database_url)
+    store.migrate()
+    return store
+
+
+async def run(
+    settings: Settings, host: str | None, port: int | None, *, web_server: bool, worker: bool
+) -> None:
+    """Serve webhooks and/or work the queue until SIGTERM or SIGINT."""
+    store = open_migrated(settings)
+    github = GitHubApp(settings)
+    context = Context(store, settings.web_host, today)
+    jobs = Worker(store, job_runner(github, context), max_attempts=settings.max_attempts)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runner = None
+    if web_server:
+        runner = web.AppRunner(make_app(store, settings.webhook_secret, jobs.wake), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0] if runner.addresses else (host, port)
+        log.info("listening on http://%s:%s", bound[0], bound[1])
+    try:
+        if worker:
+            await jobs.run(stop)
+        else:
+            await stop.wait()
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        await github.close()
+        store.close()

@@ -1,0 +1,138 @@
+"""The one settings object, read from the environment (and an optional `.env` file) here only.
+
+Missing or malformed settings stop start-up with one line naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from rapidvet.app.commands import UsageError
+
+PREFIX = "RAPIDVET_"
+DEFAULT_GITHUB_URL = "https://api.github.com"
+DEFAULT_DATABASE_URL = "sqlite:///rapidvet.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(UsageError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: int
+    private_key: str
+    webhook_secret: str
+    github_url: str = DEFAULT_GITHUB_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    log_level: str = "INFO"
+    max_attempts: int = 5  # tries of one job before it is parked as dead
+
+    def __repr__(self) -> str:
+        # Never let a key or secret reach a log line or a traceback.
+        return f"Settings(app_id={self.app_id}, github_url={self.github_url!r}, ...)"
+
+    @property
+    def web_url(self) -> str:
+        """github.com for api.github.com; for GitHub Enterprise Server the host itself."""
+        parts = urlsplit(self.github_url)
+        if parts.netloc == "api.github.com":
+            return "https://github.com"
+        path = parts.path.removesuffix("/").removesuffix("/api/v3")
+        return f"{parts.scheme}://{parts.netloc}{path}"
+
+    @property
+    def web_host(self) -> str:
+        return urlsplit(self.web_url).netloc
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file; quotes around a value are removed, `#` lines skipped."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        if not sep:
+            raise SettingsError(f"{path}:{number}: expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1].replace("\\n", "\n")
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(env: Mapping[str, str] | None = None, env_file: str | None = ".env") -> Settings:
+    """Settings from the environment; a `.env` file fills in what the environment lacks."""
+    source = dict(env if env is not None else os.environ)
+    if env_file and Path(env_file).is_file():
+        source = {**read_env_file(Path(env_file)), **source}
+
+    def get(name: str, default: str | None = None) -> str:
+        value = source.get(PREFIX + name, "").strip()
+        if value:
+            return value
+        if default is None:
+            raise SettingsError(f"{PREFIX}{name} is not set")
+        return default
+
+    app_id = get("APP_ID")
+    if not app_id.isdigit():
+        raise SettingsError(f"{PREFIX}APP_ID must be a number, got {app_id!r}")
+    return Settings(
+        app_id=int(app_id),
+        private_key=_private_key(source),
+        webhook_secret=get("WEBHOOK_SECRET"),
+        github_url=_url(get("GITHUB_URL", DEFAULT_GITHUB_URL), "GITHUB_URL"),
+        database_url=_database_url(get("DATABASE_URL", DEFAULT_DATABASE_URL)),
+        log_level=_log_level(get("LOG_LEVEL", "INFO")),
+        max_attempts=_positive(get("MAX_ATTEMPTS", "5"), "MAX_ATTEMPTS"),
+    )
+
+
+def _private_key(source: Mapping[str, str]) -> str:
+    text = source.get(PREFIX + "PRIVATE_KEY", "").strip().replace("\\n", "\n")
+    path = source.get(PREFIX + "PRIVATE_KEY_PATH", "").strip()
+    if not text and path:
+        try:
+            text = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise SettingsError(f"{PREFIX}PRIVATE_KEY_PATH: {path}: {err.strerror}") from None
+    if not text:
+        raise SettingsError(f"{PREFIX}PRIVATE_KEY (or {PREFIX}PRIVATE_KEY_PATH) is not set")
+    if "-----BEGIN" not in text or "PRIVATE KEY-----" not in text:
+        raise SettingsError(f"{PREFIX}PRIVATE_KEY is not a PEM private key")
+    return text + "\n"
+
+
+def _url(value: str, name: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{PREFIX}{name} must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _database_url(value: str) -> str:
+    if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise SettingsError(
+            f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql://, got {value!r}"
+        )
+    return value
+
+
+def _log_level(value: str) -> str:
+    if value.upper() not in LOG_LEVELS:
+        raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    return value.upper()
+
+
+def _positive(value: str, name: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{PREFIX}{name} must be a positive number, got {value!r}")
+    return int(value)

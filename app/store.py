@@ -1,0 +1,112 @@
+"""What the service keeps: the delivery journal, the job queue and the records that make
+side effects happen once. One interface; the backends live in their own modules.
+
+Jobs are serialized by `key` (one pull request, or one repository): a job is only handed out
+while no other job with the same key is running, so two events of one pull request never
+run at once, whichever worker takes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str  # X-GitHub-Delivery: stays the same on redelivery
+    event: str
+    action: str | None
+    installation: int | None
+    repo: str | None
+    key: str  # what serializes its job: "owner/repo#12", "owner/repo" or "installation:N"
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    delivery_id: str
+    event: str
+    action: str | None
+    installation: int | None
+    key: str
+    payload: dict[str, Any]
+    attempts: int  # including this one
+
+
+@dataclass(frozen=True)
+class JobCounts:
+    queued: int
+    running: int
+    done: int
+    dead: int
+    oldest_queued: datetime | None
+
+
+@dataclass(frozen=True)
+class DeadJob:
+    id: int
+    delivery_id: str
+    event: str
+    key: str
+    attempts: int
+    last_error: str
+    updated_at: datetime
+
+
+class Store(Protocol):
+    """The storage interface every backend implements."""
+
+    def migrate(self) -> None: ...
+
+    def ping(self) -> bool: ...
+
+    def add_delivery(self, delivery: Delivery) -> bool:
+        """Store a delivery and queue its job in one transaction; False when its id is known."""
+        ...
+
+    def claim_job(self, worker: str, lease_seconds: float) -> Job | None:
+        """The oldest due job whose key no running job holds, leased to `worker`."""
+        ...
+
+    def finish_job(self, job_id: int) -> None: ...
+
+    def retry_job(self, job_id: int, error: str, delay_seconds: float) -> None: ...
+
+    def bury_job(self, job_id: int, error: str) -> None:
+        """Park a job as dead, keeping its last error."""
+        ...
+
+    def requeue_dead(self, job_id: int) -> bool: ...
+
+    def job_counts(self) -> JobCounts: ...
+
+    def dead_jobs(self, limit: int = 50) -> list[DeadJob]: ...
+
+    def prune(self, older_than_days: float) -> int:
+        """Delete finished deliveries older than the retention; the count removed."""
+        ...
+
+    def get_value(self, scope: str, key: str) -> str | None:
+        """A small record that makes a side effect happen once (check run ids, reviewer
+        requests, merge records): `scope` names the kind, `key` the instance."""
+        ...
+
+    def put_value(self, scope: str, key: str, value: str) -> None: ...
+
+    def claim_value(self, scope: str, key: str, value: str) -> bool:
+        """Set a record only when it is absent; True when this call set it."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_store(database_url: str) -> Store:
+    """The backend the URL names: `sqlite:///path` (embedded) or `postgresql://...`."""
+    if database_url.startswith("sqlite:///"):
+        from rapidvet.app.sqlite_store import SqliteStore
+
+        return SqliteStore(database_url.removeprefix("sqlite:///"))
+    raise ValueError(f"unsupported database URL: {database_url.split(':', 1)[0]}://...")

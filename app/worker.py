@@ -1,0 +1,106 @@
+"""The worker: takes jobs from the store and runs them, a few at a time, never two of the
+same pull request at once (the store hands out one job per key).
+
+A failed job is retried with exponential backoff and full jitter; after `max_attempts`
+tries it is parked as dead with its last error, visible on /metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from rapidvet.app import metrics
+from rapidvet.app.sqlite_store import worker_name
+from rapidvet.app.store import Job, Store
+
+log = logging.getLogger("rapidvet.worker")
+BACKOFF_BASE = 2.0  # seconds, doubled per attempt
+BACKOFF_CAP = 300.0
+
+
+def backoff(attempt: int, rng: random.Random | None = None) -> float:
+    """Full jitter: a random delay up to base * 2^(attempt-1), capped."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        run_job: Callable[[Job], Awaitable[None]],
+        *,
+        max_attempts: int = 5,
+        concurrency: int = 4,
+        lease_seconds: float = 300.0,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.run_job = run_job
+        self.max_attempts = max_attempts
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.name = worker_name()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """A new job is queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        running: set[asyncio.Task[None]] = set()
+        while not stop.is_set():
+            while len(running) < self.concurrency:
+                job = self.store.claim_job(self.name, self.lease_seconds)
+                if job is None:
+                    break
+                task = asyncio.create_task(self._run(job))
+                running.add(task)
+                task.add_done_callback(running.discard)
+                task.add_done_callback(lambda _: self._wake.set())
+            self._update_gauges()
+            self._wake.clear()
+            waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(
+                waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in waits:
+                waiter.cancel()
+        if running:
+            await asyncio.wait(running)
+
+    async def _run(self, job: Job) -> None:
+        started = time.perf_counter()
+        context = {"delivery_id": job.delivery_id, "event": job.event, "key": job.key}
+        try:
+            await self.run_job(job)
+        except Exception as err:
+            error = f"{type(err).__name__}: {err}"[:2000]
+            if job.attempts >= self.max_attempts:
+                self.store.bury_job(job.id, error)
+                metrics.jobs_total.labels(event=job.event, outcome="dead").inc()
+                log.error("job dead after %d tries: %s", job.attempts, error, extra=context)
+            else:
+                delay = backoff(job.attempts)
+                self.store.retry_job(job.id, error, delay)
+                metrics.jobs_total.labels(event=job.event, outcome="retried").inc()
+                log.warning("job failed, retry in %.1fs: %s", delay, error, extra=context)
+        else:
+            self.store.finish_job(job.id)
+            metrics.jobs_total.labels(event=job.event, outcome="done").inc()
+        finally:
+            metrics.job_seconds.labels(event=job.event).observe(time.perf_counter() - started)
+
+    def _update_gauges(self) -> None:
+        counts = self.store.job_counts()
+        metrics.queue_depth.set(counts.queued)
+        metrics.dead_jobs.set(counts.dead)
+        age = 0.0
+        if counts.oldest_queued is not None:
+            age = max(0.0, time.time() - counts.oldest_queued.timestamp())
+        metrics.oldest_job_age.set(age)

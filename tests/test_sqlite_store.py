@@ -1,0 +1,119 @@
+"""The embedded store on a real SQLite file: journal, per-key serialization, retries, records."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rapidvet.app.sqlite_store import SqliteStore
+from rapidvet.app.store import Delivery, open_store
+
+
+def delivery(guid: str, key: str = "o/r#1", event: str = "pull_request") -> Delivery:
+    payload = json.dumps({"action": "opened", "n": guid}).encode()
+    return Delivery(guid, event, "opened", 7, "o/r", key, payload)
+
+
+@pytest.fixture
+def store(tmp_path):
+    db = open_store(f"sqlite:///{tmp_path / 'db' / 'rapidvet.db'}")
+    db.migrate()
+    yield db
+    db.close()
+
+
+def test_migrations_are_versioned_and_idempotent(tmp_path):
+    path = str(tmp_path / "x.db")
+    first = SqliteStore(path)
+    first.migrate()
+    first.migrate()
+    assert first.schema_version() == (1, 1)
+    second = SqliteStore(path)  # a second process starting at the same time
+    second.migrate()
+    assert second.schema_version() == (1, 1)
+
+
+def test_a_delivery_is_stored_once_and_queues_one_job(store):
+    assert store.add_delivery(delivery("g1"))
+    assert not store.add_delivery(delivery("g1"))
+    assert store.job_counts().queued == 1
+    job = store.claim_job("w", 60)
+    assert job.delivery_id == "g1" and job.payload["n"] == "g1" and job.attempts == 1
+    assert store.claim_job("w", 60) is None
+
+
+def test_jobs_of_one_key_never_run_at_once(store):
+    store.add_delivery(delivery("a", "o/r#1"))
+    store.add_delivery(delivery("b", "o/r#1"))
+    store.add_delivery(delivery("c", "o/r#2"))
+    first = store.claim_job("w1", 60)
+    second = store.claim_job("w2", 60)
+    assert (first.delivery_id, second.delivery_id) == ("a", "c")
+    assert store.claim_job("w3", 60) is None  # "b" waits for "a"
+    store.finish_job(first.id)
+    assert store.claim_job("w3", 60).delivery_id == "b"
+
+
+def test_retry_backoff_then_dead_then_requeue(store):
+    store.add_delivery(delivery("a"))
+    job = store.claim_job("w", 60)
+    store.retry_job(job.id, "GitHubBroken: 502", delay_seconds=0.3)
+    assert store.claim_job("w", 60) is None
+    time.sleep(0.35)
+    job = store.claim_job("w", 60)
+    assert job.attempts == 2
+    store.bury_job(job.id, "still broken")
+    (dead,) = store.dead_jobs()
+    assert (dead.delivery_id, dead.attempts, dead.last_error) == ("a", 2, "still broken")
+    assert store.job_counts().dead == 1
+    assert store.requeue_dead(dead.id) and not store.requeue_dead(dead.id)
+    assert store.claim_job("w", 60).attempts == 1
+
+
+def test_expired_lease_is_taken_back(store):
+    store.add_delivery(delivery("a"))
+    store.claim_job("elsewhere:1", lease_seconds=0.2)
+    assert store.claim_job("w", 60) is None
+    time.sleep(0.25)
+    assert store.claim_job("w", 60).attempts == 2
+
+
+def test_lease_of_a_dead_process_is_taken_back_at_once(store, tmp_path):
+    store.add_delivery(delivery("a"))
+    script = (
+        "import sys; from rapidvet.app.sqlite_store import SqliteStore, worker_name;"
+        "s = SqliteStore(sys.argv[1]); print(s.claim_job(worker_name(), 3600).id)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, store.path], capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.strip().isdigit()
+    job = store.claim_job("w", 60)  # the claiming process has exited
+    assert job is not None and job.attempts == 2
+
+
+def test_records_claim_once(store):
+    assert store.claim_value("merge_record", "o/r#1@abc", "x")
+    assert not store.claim_value("merge_record", "o/r#1@abc", "y")
+    assert store.get_value("merge_record", "o/r#1@abc") == "x"
+    store.put_value("merge_record", "o/r#1@abc", "z")
+    assert store.get_value("merge_record", "o/r#1@abc") == "z"
+    assert store.get_value("merge_record", "nope") is None
+
+
+def test_prune_keeps_unfinished_work(store):
+    store.add_delivery(delivery("old-done"))
+    store.add_delivery(delivery("old-queued", key="o/r#9"))
+    job = store.claim_job("w", 60)
+    store.finish_job(job.id)
+    assert store.prune(older_than_days=-1) == 1
+    assert store.job_counts().queued == 1
+
+
+def test_unknown_database_url():
+    with pytest.raises(ValueError, match="unsupported database URL: mysql://"):
+        open_store("mysql://x")
