@@ -13,6 +13,8 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 
+from gidgethub import RateLimitExceeded
+
 from rapidvet.app import metrics
 from rapidvet.app.sqlite_store import worker_name
 from rapidvet.app.store import Job, Store
@@ -26,6 +28,15 @@ def backoff(attempt: int, rng: random.Random | None = None) -> float:
     """Full jitter: a random delay up to base * 2^(attempt-1), capped."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
     return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+def retry_delay(error: Exception, attempt: int) -> float:
+    """When to try a failed job again: after the rate-limit window resets when GitHub said
+    the limit is used up (retrying sooner only burns attempts), else exponential backoff."""
+    if isinstance(error, RateLimitExceeded):
+        reset: float = error.rate_limit.reset_datetime.timestamp()
+        return max(backoff(attempt), reset - time.time() + 1)
+    return backoff(attempt)
 
 
 class Worker:
@@ -86,7 +97,7 @@ class Worker:
                 metrics.jobs_total.labels(event=job.event, outcome="dead").inc()
                 log.error("job dead after %d tries: %s", job.attempts, error, extra=context)
             else:
-                delay = backoff(job.attempts)
+                delay = retry_delay(err, job.attempts)
                 self.store.retry_job(job.id, error, delay)
                 metrics.jobs_total.labels(event=job.event, outcome="retried").inc()
                 log.warning("job failed, retry in %.1fs: %s", delay, error, extra=context)

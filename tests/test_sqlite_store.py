@@ -117,3 +117,16 @@ def test_prune_keeps_unfinished_work(store):
 def test_unknown_database_url():
     with pytest.raises(ValueError, match="unsupported database URL: mysql://"):
         open_store("mysql://x")
+
+
+def test_rate_limited_jobs_wait_for_the_reset():
+    from datetime import UTC, datetime, timedelta
+
+    from gidgethub import RateLimitExceeded, sansio
+
+    from rapidvet.app.worker import retry_delay
+
+    reset = datetime.now(UTC) + timedelta(minutes=30)
+    limit = sansio.RateLimit(limit=5000, remaining=0, reset_epoch=reset.timestamp())
+    assert 1790 < retry_delay(RateLimitExceeded(limit), 1) < 1810
+    assert 1 <= retry_delay(RuntimeError("boom"), 1) <= 2
