@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib.metadata import version
 from typing import Any
 
@@ -17,8 +17,14 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "note"}
 
 
-def render(reports: Sequence[PageReport], fmt: str) -> str:
-    return {"text": as_text, "json": as_json, "github": as_github, "sarif": as_sarif}[fmt](reports)
+def render(reports: Sequence[PageReport], fmt: str) -> Iterator[str]:
+    """The output in pieces, so a large JSON document is written as it is made."""
+    if fmt == "json":
+        yield from json_pieces(reports)
+        return
+    whole = {"text": as_text, "github": as_github, "sarif": as_sarif}[fmt](reports)
+    if whole:
+        yield whole + "\n"
 
 
 def counts(reports: Sequence[PageReport]) -> dict[Severity, int]:
@@ -69,16 +75,17 @@ def finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def as_json(reports: Sequence[PageReport]) -> str:
-    files = [
-        {
+def json_pieces(reports: Sequence[PageReport]) -> Iterator[str]:
+    """`{"files": [...]}`, one file at a time."""
+    yield '{"files": ['
+    for n, r in enumerate(reports):
+        entry = {
             "path": r.path,
             "blocks": [block_json(b) for b in r.blocks],
             "findings": [finding_json(f) for f in r.findings],
         }
-        for r in reports
-    ]
-    return json.dumps({"files": files}, indent=1, ensure_ascii=False)
+        yield ("," if n else "") + "\n " + json.dumps(entry, ensure_ascii=False)
+    yield "\n]}\n"
 
 
 def _escape_data(text: str) -> str:

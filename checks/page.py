@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidvet.checks.model import Block, Finding
-from rapidvet.checks.options import CheckOptions
+from rapidvet.checks.options import CheckOptions, Kind
 from rapidvet.checks.parse import parse_blocks
 from rapidvet.checks.rules import NOT_IN_TOC, run_rules, severity_for
 from rapidvet.checks.toc import listed
@@ -18,13 +20,29 @@ class PageReport:
     findings: tuple[Finding, ...]
 
 
+@lru_cache(maxsize=8)
+def _screens(kinds: tuple[Kind, ...]) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    names = "|".join(re.escape(kind.name) for kind in kinds)
+    firsts = "|".join(re.escape(kind.sections[0]) for kind in kinds)
+    lasts = "|".join(re.escape(kind.sections[-1]) for kind in kinds)
+    flags = re.IGNORECASE | re.MULTILINE
+    # A kind named on a line that can be a title: heading, bold line, table row, HTML heading,
+    # or a line underlined as a setext heading.
+    titled = re.compile(
+        rf"^[ \t]*(?:#{{1,6}}[ \t]|\*\*|__|\||<h[1-6]).*?(?:{names})"
+        rf"|^[^\n]*(?:{names})[^\n]*\n[ \t]*(?:=+|-+)[ \t]*$",
+        flags,
+    )
+    label = r"^[ \t]*(?:#{{1,6}}[ \t]+|[-*+>|][ \t]*|\*\*|__)*(?:{})\b"
+    return titled, re.compile(label.format(firsts), flags), re.compile(label.format(lasts), flags)
+
+
 def may_hold_plan(text: str, options: CheckOptions) -> bool:
-    """Cheap screen before a full parse: a plan's page names its kind, or, for a plan under
-    another heading, has the first and last section labels."""
-    folded = text.casefold()
-    if any(kind.name.casefold() in folded for kind in options.kinds):
-        return True
-    return all(any(kind.sections[i] in folded for kind in options.kinds) for i in (0, -1))
+    """Cheap screen before a full parse: a plan's page names its kind where a title can
+    stand, or, for a plan under another heading, starts lines with its first and last
+    section labels."""
+    titled, first, last = _screens(tuple(options.kinds))
+    return bool(titled.search(text) or (first.search(text) and last.search(text)))
 
 
 def check_page(text: str, path: str, options: CheckOptions) -> PageReport:

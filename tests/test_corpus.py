@@ -91,3 +91,15 @@ def test_every_corpus_page_checks_without_raising(corpus, today):
     options = CheckOptions(today=today)
     for file in sorted(corpus.rglob("*.md")):
         check_page(file.read_text(encoding="utf-8", errors="replace"), file.name, options)
+
+
+def test_the_cheap_screen_never_drops_a_page_with_a_plan(corpus):
+    from rapidvet.checks.page import may_hold_plan
+
+    screened = 0
+    for file in sorted(corpus.rglob("*.md")):
+        text = file.read_text(encoding="utf-8")
+        if parse_blocks(text):
+            assert may_hold_plan(text, OPTIONS), file
+        screened += not may_hold_plan(text, OPTIONS)
+    assert screened > 250  # most ordinary pages are skipped without a parse

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -40,3 +41,19 @@ def suggestion(word: str, choices: Iterable[str]) -> str:
     """`; did you mean 'x'?` when `word` looks like a misspelt choice, else nothing."""
     match = closest(word, choices)
     return f"; did you mean {match!r}?" if match else ""
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def where(path: Sequence[str | int]) -> str:
+    """`path` written the way a reader finds it in the file: `paths[0].roles.D`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text

@@ -14,8 +14,7 @@ from typing import Any
 from rapidvet.checks.options import DEFAULT_KINDS, Kind
 from rapidvet.checks.rules import RULES
 from rapidvet.workflows.codeowners import PatternError, compile_pattern
-from rapidvet.workflows.config_errors import ConfigError, ConfigProblem, suggestion
-from rapidvet.workflows.config_schema import schema_problems, where
+from rapidvet.workflows.config_errors import ConfigError, ConfigProblem, suggestion, where
 from rapidvet.workflows.config_yaml import START, NodePath, YamlDocument, parse_yaml
 from rapidvet.workflows.rapid_config import (
     ChecksSettings,
@@ -79,6 +78,9 @@ def load_config(text: str, source: str = DEFAULT_SOURCE) -> RapidConfig:
     document = parse_yaml(text, source)
     if document is None or document.data is None:
         raise _fail(source, "empty file: expected a mapping that starts with 'version: 1'")
+    # jsonschema costs a sixth of a second to import: only reading a config pays for it.
+    from rapidvet.workflows.config_schema import schema_problems
+
     problems = schema_problems(document, source)
     if not problems:
         # Cross-checks assume the shapes the schema guarantees.

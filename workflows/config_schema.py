@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,7 +11,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from rapidvet.workflows.config_errors import ConfigProblem, closest
+from rapidvet.workflows.config_errors import ConfigProblem, closest, where
 from rapidvet.workflows.config_yaml import NodePath, Position, YamlDocument
 
 SCHEMA_FILE = "rapid_config.schema.json"
@@ -26,7 +25,6 @@ _TYPE_NAMES = {
     "boolean": "true or false",
     "null": "nothing",
 }
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @lru_cache(maxsize=1)
@@ -42,19 +40,6 @@ def _validator() -> Draft202012Validator:
     schema = config_schema()
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
-
-
-def where(path: NodePath) -> str:
-    """`path` written the way a reader finds it in the file: `paths[0].roles.D`."""
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif _PLAIN_KEY.fullmatch(part):
-            text += f".{part}" if text else part
-        else:
-            text += f"[{part!r}]"
-    return text
 
 
 def shown(value: Any) -> str:

@@ -53,10 +53,22 @@ def run(args: argparse.Namespace) -> int:
     folder = next(iter(roots)) if len(roots) == 1 and Path(args.paths[0]).is_dir() else None
     options = options_for(args, folder)
     reports = check_all(found, options, args.jobs or os.cpu_count() or 1)
-    output = render(reports, args.format)
-    if output:
-        sys.stdout.write(output + "\n")
+    sys.stdout.writelines(render(reports, args.format))
     return 1 if counts(reports)[Severity.ERROR] else 0
+
+
+_worker_options: CheckOptions | None = None
+
+
+def _receive_options(options: CheckOptions) -> None:
+    # Sent once per worker process: the table of contents alone can be half a megabyte.
+    global _worker_options
+    _worker_options = options
+
+
+def _check_in_worker(chunk: list[Page]) -> list[PageReport]:
+    assert _worker_options is not None
+    return check_chunk(chunk, _worker_options)
 
 
 def check_all(found: list[Page], options: CheckOptions, jobs: int) -> list[PageReport]:
@@ -64,9 +76,8 @@ def check_all(found: list[Page], options: CheckOptions, jobs: int) -> list[PageR
         return check_chunk(found, options)
     size = -(-len(found) // (jobs * 4))
     chunks = [found[i : i + size] for i in range(0, len(found), size)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        results = pool.map(check_chunk, chunks, [options] * len(chunks))
-        return [report for chunk in results for report in chunk]
+    with ProcessPoolExecutor(jobs, initializer=_receive_options, initargs=(options,)) as pool:
+        return [report for chunk in pool.map(_check_in_worker, chunks) for report in chunk]
 
 
 def check_chunk(chunk: list[Page], options: CheckOptions) -> list[PageReport]:

@@ -17,7 +17,6 @@ from rapidvet.workflows.config_loader import (
     ConfigProblem,
     load_config_bytes,
 )
-from rapidvet.workflows.config_schema import config_schema
 
 FORMATS = ("text", "json", "github")
 
@@ -112,5 +111,7 @@ def run_match(args: argparse.Namespace) -> int:
 
 
 def run_schema(args: argparse.Namespace) -> int:
+    from rapidvet.workflows.config_schema import config_schema  # jsonschema: load on demand
+
     print(json.dumps(config_schema(), indent=2))
     return 0

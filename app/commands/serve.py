@@ -6,7 +6,6 @@ import argparse
 import asyncio
 
 from rapidvet.app.logs import setup_logging
-from rapidvet.app.service import run
 from rapidvet.app.settings import load_settings
 
 
@@ -21,6 +20,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # The service pulls in aiohttp and the GitHub client: only these two commands pay for it.
+    from rapidvet.app.service import run
+
     settings = load_settings()
     setup_logging(settings.log_level)
     asyncio.run(run(settings, args.host, args.port, web_server=True, worker=not args.no_worker))
@@ -28,6 +30,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from rapidvet.app.service import run
+
     settings = load_settings()
     setup_logging(settings.log_level)
     asyncio.run(run(settings, None, None, web_server=False, worker=True))
