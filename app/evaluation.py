@@ -11,6 +11,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
@@ -72,9 +73,12 @@ def judge(snapshot: PullSnapshot, today: date) -> Evaluation:
     return Evaluation(snapshot, decision, tuple(request.blocks), tuple(findings))
 
 
-async def assess(gh: GitHubAPI, repo: str, number: int, today: date) -> Evaluation:
-    """Read and judge one pull request, with the members of the teams that hold roles."""
-    snapshot = await read_pull(gh, repo, number)
+async def assess(
+    gh: GitHubAPI, repo: str, number: int, today: date, known: dict[str, Any] | None = None
+) -> Evaluation:
+    """Read and judge one pull request, with the members of the teams that hold roles;
+    `known` is the pull request from the webhook payload, when it carries one."""
+    snapshot = await read_pull(gh, repo, number, known)
     evaluation = judge(snapshot, today)
     teams = {
         r.holder.handle for r in evaluation.decision.rows if r.holder.is_team and r.holder.handle

@@ -61,18 +61,35 @@ class Progress:
         return json.dumps({"commit": self.commit, "comment": self.comment})
 
 
-async def record(gh: GitHubAPI, store: Store, evaluation: Evaluation, host: str) -> Progress:
+def _key(repo: str, number: int, merge_sha: str) -> str:
+    return f"{repo}#{number}@{merge_sha}"
+
+
+def recorded(store: Store, repo: str, pull: dict[str, Any]) -> bool:
+    """Whether this merged pull request's record and comment are done (a redelivery)."""
+    progress = store.get_value("merge_record", _key(repo, pull["number"], pull["merge_commit_sha"]))
+    return Progress.load(progress).comment is not None
+
+
+async def record(gh: GitHubAPI, store: Store, evaluation: Evaluation, web_url: str) -> Progress:
     pull = evaluation.snapshot.pull
     if not pull.merged or pull.merge_sha is None or pull.merged_at is None:
         return Progress()
-    key = f"{pull.repo}#{pull.number}@{pull.merge_sha}"
+    key = _key(pull.repo, pull.number, pull.merge_sha)
     progress = Progress.load(store.get_value("merge_record", key))
     if progress.comment is not None:
         return progress
     config = evaluation.snapshot.config.config
     owner, repo = pull.repo.split("/", 1)
     merged = MergedPullRequest(
-        pull.number, pull.merged_at, pull.base_sha, pull.head_sha, pull.merge_sha, host, owner, repo
+        pull.number,
+        pull.merged_at,
+        pull.base_sha,
+        pull.head_sha,
+        pull.merge_sha,
+        web_url,
+        owner,
+        repo,
     )
     decisions = block_decisions(evaluation.decision.rows)
     mode = config.merge.record

@@ -99,9 +99,12 @@ async def read_config(gh: GitHubAPI, repo: str, ref: str) -> ConfigRead:
     return ConfigRead(None, RapidConfig())
 
 
-async def read_pull(gh: GitHubAPI, repo: str, number: int) -> PullSnapshot:
+async def read_pull(
+    gh: GitHubAPI, repo: str, number: int, known: dict[str, Any] | None = None
+) -> PullSnapshot:
+    """`known`: the pull request as a webhook payload carries it, which saves reading it."""
     names = {**owner_repo(repo), "number": str(number)}
-    pull = PullInfo.from_json(repo, await gh.getitem(PULL, names))
+    pull = PullInfo.from_json(repo, known or await gh.getitem(PULL, names))
     changed = [f async for f in gh.getiter(FILES, {**names, "per_page": "100"})]
     config = await read_config(gh, repo, pull.base_sha)
     head_config = None

@@ -53,7 +53,7 @@ async def run(
     """Serve webhooks and/or work the queue until SIGTERM or SIGINT."""
     store = open_migrated(settings)
     github = GitHubApp(settings)
-    context = Context(store, settings.web_host, today)
+    context = Context(store, settings.web_url, today)
     jobs = Worker(store, job_runner(github, context), max_attempts=settings.max_attempts)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

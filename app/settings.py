@@ -46,10 +46,6 @@ class Settings:
         path = parts.path.removesuffix("/").removesuffix("/api/v3")
         return f"{parts.scheme}://{parts.netloc}{path}"
 
-    @property
-    def web_host(self) -> str:
-        return urlsplit(self.web_url).netloc
-
 
 def read_env_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines of a .env file; quotes around a value are removed, `#` lines skipped."""

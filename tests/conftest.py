@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.fake_github.fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("RAPIDVET_CORPUS", ROOT.parent / "shared" / "corpus"))
 

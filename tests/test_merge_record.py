@@ -38,7 +38,7 @@ PR = MergedPullRequest(
     base_sha=BASE_SHA,
     head_sha="2b4c" * 10,
     merge_sha="3d5e" * 10,
-    host="github.com",
+    web_url="https://github.com",
     owner="acme",
     repo="handbook",
 )

@@ -84,7 +84,7 @@ def merged_pr(sha: str, merged_at: datetime, base_sha: str) -> MergedPullRequest
         base_sha=base_sha,
         head_sha=sha,
         merge_sha=sha,
-        host="github.com",
+        web_url="https://github.com",
         owner="acme",
         repo="handbook",
     )

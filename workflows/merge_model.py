@@ -49,14 +49,14 @@ class MergedPullRequest:
     base_sha: str
     head_sha: str
     merge_sha: str
-    host: str
+    web_url: str  # https://github.com, or the GitHub Enterprise Server's address
     owner: str
     repo: str
 
     def permalink(self, path: str) -> str:
         """The file as it was at the base commit: the version a merge replaces."""
         parts = (self.owner, self.repo, "blob", self.base_sha, path)
-        return f"https://{self.host}/" + "/".join(quote(part) for part in parts)
+        return f"{self.web_url}/" + "/".join(quote(part) for part in parts)
 
 
 @dataclass(frozen=True)

@@ -12,5 +12,5 @@ from rapidvet.app.store import Store
 @dataclass(frozen=True)
 class Context:
     store: Store
-    web_host: str  # github.com, or the GitHub Enterprise Server host: for permalinks
+    web_url: str  # https://github.com, or the GitHub Enterprise Server: for permalinks
     today: Callable[[], date]

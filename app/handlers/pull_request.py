@@ -21,15 +21,15 @@ router = routing.Router()
 @router.register("pull_request", action="ready_for_review")
 async def evaluate_pull(event: sansio.Event, gh: GitHubAPI, context: Context) -> None:
     data: Any = event.data
-    repo, number = data["repository"]["full_name"], data["pull_request"]["number"]
-    await report(gh, context.store, await assess(gh, repo, number, context.today()))
+    repo, pull = data["repository"]["full_name"], data["pull_request"]
+    await report(gh, context.store, await assess(gh, repo, pull["number"], context.today(), pull))
 
 
 @router.register("pull_request", action="closed")
 async def record_merge(event: sansio.Event, gh: GitHubAPI, context: Context) -> None:
     data: Any = event.data
-    if not data["pull_request"].get("merged"):
+    repo, pull = data["repository"]["full_name"], data["pull_request"]
+    if not pull.get("merged") or merge.recorded(context.store, repo, pull):
         return
-    repo, number = data["repository"]["full_name"], data["pull_request"]["number"]
-    evaluation = await assess(gh, repo, number, context.today())
-    await merge.record(gh, context.store, evaluation, context.web_host)
+    evaluation = await assess(gh, repo, pull["number"], context.today(), pull)
+    await merge.record(gh, context.store, evaluation, context.web_url)

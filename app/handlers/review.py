@@ -20,5 +20,5 @@ async def reviewed(event: sansio.Event, gh: GitHubAPI, context: Context) -> None
     data: Any = event.data
     if data["pull_request"].get("state") == "closed":
         return
-    repo, number = data["repository"]["full_name"], data["pull_request"]["number"]
-    await report(gh, context.store, await assess(gh, repo, number, context.today()))
+    repo, pull = data["repository"]["full_name"], data["pull_request"]
+    await report(gh, context.store, await assess(gh, repo, pull["number"], context.today(), pull))

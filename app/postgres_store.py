@@ -1,0 +1,253 @@
+"""The shared backend: PostgreSQL, with procrastinate as the job queue, for several `rapidvet
+serve` and `rapidvet worker` processes at once.
+
+rapidvet's own tables (deliveries, records) are read and written with psycopg; a delivery's job
+is a procrastinate job, task `rapidvet.run_delivery` with `lock` = the delivery's key, so that
+procrastinate never runs two jobs of one pull request at once, in any worker process. No
+`queueing_lock`: two deliveries of one pull request are both needed, and the GUID primary key
+already drops redeliveries. The delivery row and its job are written in one transaction: the
+job is deferred through procrastinate on the connection that inserted the row.
+
+A job that used up its tries stays `failed` in procrastinate: that is the dead letter. Its last
+error is kept on the delivery row, since procrastinate keeps no error text.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import cast
+
+import psycopg
+import psycopg_pool
+from procrastinate import App, SyncPsycopgConnector
+from procrastinate.sql import queries
+
+from rapidvet.app import postgres_schema
+from rapidvet.app.store import DeadJob, Delivery, Job, JobCounts
+
+DELIVERY_TASK = "rapidvet.run_delivery"
+DELIVERY_QUEUE = "deliveries"
+PERIODIC_QUEUE = "periodic"
+# pg_try_advisory_xact_lock key taken while putting stalled jobs back (see requeue_stalled).
+STALLED_LOCK = postgres_schema.MIGRATION_LOCK + 1
+
+# Never opened: it only writes job rows on a connection the caller passes, in its transaction.
+_deferrer = App(connector=SyncPsycopgConnector())
+
+
+class PostgresStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        # Connections come and go per call; `check` replaces ones the server has dropped.
+        self.pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=1,
+            max_size=4,
+            open=False,
+            check=psycopg_pool.ConnectionPool.check_connection,
+        )
+        self.pool.open(wait=False)
+
+    def migrate(self) -> None:
+        postgres_schema.migrate(self.url)
+
+    def schema_status(self) -> list[postgres_schema.Component]:
+        return postgres_schema.status(self.url)
+
+    def ping(self) -> bool:
+        try:
+            with self.pool.connection(timeout=2) as conn:  # /readyz must answer quickly
+                conn.execute("SELECT 1")
+        except psycopg.Error:  # PoolTimeout too
+            return False
+        return True
+
+    def add_delivery(self, delivery: Delivery) -> bool:
+        with self.pool.connection() as conn:  # one transaction: committed as the block ends
+            inserted = conn.execute(
+                "INSERT INTO rapidvet_deliveries (id, event, action, installation, repo, key,"
+                " payload) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                (
+                    delivery.id,
+                    delivery.event,
+                    delivery.action,
+                    delivery.installation,
+                    delivery.repo,
+                    delivery.key,
+                    delivery.payload,
+                ),
+            ).rowcount
+            if not inserted:
+                return False
+            job_id = _deferrer.configure_task(
+                DELIVERY_TASK, queue=DELIVERY_QUEUE, lock=delivery.key, connection=conn
+            ).defer(delivery_id=delivery.id)
+            conn.execute(
+                "UPDATE rapidvet_deliveries SET job_id = %s WHERE id = %s", (job_id, delivery.id)
+            )
+        return True
+
+    def delivery_job(self, delivery_id: str, job_id: int, attempts: int) -> Job | None:
+        """The job of a delivery as the worker runs it; None when the delivery is gone."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT event, action, installation, key, payload FROM rapidvet_deliveries"
+                " WHERE id = %s",
+                (delivery_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        event, action, installation, key, payload = row
+        return Job(
+            job_id, delivery_id, event, action, installation, key, json.loads(payload), attempts
+        )
+
+    def note_error(self, delivery_id: str, error: str) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "UPDATE rapidvet_deliveries SET last_error = %s WHERE id = %s", (error, delivery_id)
+            )
+
+    def requeue_stalled(self, seconds_since_heartbeat: float) -> list[int]:
+        """Queue again the running jobs of workers whose heartbeat is older than the given age
+        (a worker killed mid-job); their ids. One process at a time does this, in one
+        transaction, so a job that another process just put back and a live worker took is
+        never put back a second time."""
+        with self.pool.connection() as conn:
+            locked = conn.execute(
+                "SELECT pg_try_advisory_xact_lock(%s)", (STALLED_LOCK,)
+            ).fetchone()
+            if not (locked and locked[0]):  # another process is at it
+                return []
+            stalled = conn.execute(
+                queries["select_stalled_jobs_by_heartbeat"],
+                {
+                    "queue": None,
+                    "task_name": None,
+                    "seconds_since_heartbeat": seconds_since_heartbeat,
+                },
+            ).fetchall()
+            for row in stalled:
+                self._retry(conn, row[0])
+        return [row[0] for row in stalled]
+
+    @staticmethod
+    def _retry(conn: psycopg.Connection, job_id: int) -> None:
+        conn.execute(
+            queries["retry_job"],
+            {
+                "job_id": job_id,
+                "retry_at": None,
+                "new_priority": None,
+                "new_queue_name": None,
+                "new_lock": None,
+            },
+        )
+
+    def requeue_dead(self, job_id: int) -> bool:
+        with self.pool.connection() as conn:
+            dead = conn.execute(
+                "SELECT 1 FROM procrastinate_jobs WHERE id = %s AND queue_name = %s"
+                " AND status = 'failed' FOR UPDATE",
+                (job_id, DELIVERY_QUEUE),
+            ).fetchone()
+            if dead is None:
+                return False
+            self._retry(conn, job_id)
+            # A fresh set of tries, as on SQLite: the worker counts them from procrastinate's.
+            conn.execute("UPDATE procrastinate_jobs SET attempts = 0 WHERE id = %s", (job_id,))
+        return True
+
+    def job_counts(self) -> JobCounts:
+        with self.pool.connection() as conn:
+            counts = dict.fromkeys(("todo", "doing", "succeeded", "failed"), 0)
+            rows = conn.execute(
+                "SELECT status::text, count(*) FROM procrastinate_jobs WHERE queue_name = %s"
+                " GROUP BY status",
+                (DELIVERY_QUEUE,),
+            )
+            counts.update(dict(rows.fetchall()))
+            oldest = conn.execute(
+                "SELECT min(d.received_at) FROM procrastinate_jobs j"
+                " JOIN rapidvet_deliveries d ON d.job_id = j.id"
+                " WHERE j.queue_name = %s AND j.status = 'todo'",
+                (DELIVERY_QUEUE,),
+            ).fetchone()
+        return JobCounts(
+            queued=counts["todo"],
+            running=counts["doing"],
+            done=counts["succeeded"],
+            dead=counts["failed"],
+            oldest_queued=oldest[0] if oldest else None,
+        )
+
+    def dead_jobs(self, limit: int = 50) -> list[DeadJob]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT j.id, d.id, d.event, d.key, j.attempts, coalesce(d.last_error, ''),"
+                " (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id) AS died"
+                " FROM procrastinate_jobs j JOIN rapidvet_deliveries d ON d.job_id = j.id"
+                " WHERE j.queue_name = %s AND j.status = 'failed'"
+                " ORDER BY died DESC, j.id DESC LIMIT %s",
+                (DELIVERY_QUEUE, limit),
+            ).fetchall()
+        return [DeadJob(*cast(tuple[int, str, str, str, int, str, datetime], row)) for row in rows]
+
+    def prune(self, older_than_days: float) -> int:
+        seconds = older_than_days * 86400
+        with self.pool.connection() as conn:
+            removed = conn.execute(
+                """
+                WITH gone AS (
+                    DELETE FROM rapidvet_deliveries d
+                    WHERE d.received_at < now() - make_interval(secs => %(seconds)s)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM procrastinate_jobs j
+                          WHERE j.id = d.job_id AND j.status IN ('todo', 'doing'))
+                    RETURNING d.job_id
+                ), jobs AS (
+                    DELETE FROM procrastinate_jobs j USING gone WHERE j.id = gone.job_id
+                )
+                SELECT count(*) FROM gone
+                """,
+                {"seconds": seconds},
+            ).fetchone()
+            # The periodic tasks' own finished jobs, through procrastinate's query.
+            conn.execute(
+                queries["delete_old_jobs"],
+                {
+                    "nb_hours": seconds / 3600,
+                    "queue": PERIODIC_QUEUE,
+                    "statuses": ["succeeded", "failed"],
+                },
+            )
+        return int(removed[0]) if removed else 0
+
+    def get_value(self, scope: str, key: str) -> str | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT value FROM rapidvet_records WHERE scope = %s AND key = %s", (scope, key)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_value(self, scope: str, key: str, value: str) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO rapidvet_records (scope, key, value) VALUES (%s, %s, %s)"
+                " ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value,"
+                " updated_at = now()",
+                (scope, key, value),
+            )
+
+    def claim_value(self, scope: str, key: str, value: str) -> bool:
+        with self.pool.connection() as conn:
+            inserted = conn.execute(
+                "INSERT INTO rapidvet_records (scope, key, value) VALUES (%s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                (scope, key, value),
+            ).rowcount
+        return bool(inserted)
+
+    def close(self) -> None:
+        self.pool.close()

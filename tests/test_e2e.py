@@ -1,0 +1,142 @@
+"""The App end to end: the real server process, the OpenAPI-checked fake GitHub, real payloads."""
+
+from __future__ import annotations
+
+import json
+import re
+from contextlib import ExitStack
+from datetime import UTC, datetime
+
+import pytest
+
+from rapidvet.checks.dates import format_date, parse_date
+from tests.e2e import PLAN, PLAN_PATH, REPO, Handbook, new_guid, open_handbook
+
+
+@pytest.fixture
+def handbook(fake_github, tmp_path):
+    with ExitStack() as stack:
+        yield open_handbook(stack, fake_github, tmp_path)
+
+
+def rapid(handbook: Handbook, head: str | None = None) -> dict:
+    return handbook.check_run("RAPID review", head)
+
+
+def test_review_lifecycle_to_merge_record(handbook: Handbook, tmp_path):
+    fake = handbook.fake
+    assert handbook.send("pull_request.opened") == 202
+    structure = handbook.check_run("VPMOM structure")
+    assert structure["conclusion"] == "success", structure["output"]
+    review = rapid(handbook)
+    assert review["conclusion"] == "action_required"
+    created = [r["body"] for r in fake.requests() if r["path"].endswith("/check-runs")]
+    assert all(body["actions"][0]["label"] == "Re-check" for body in created)
+    pull = handbook.pull()
+    assert {u["login"] for u in pull["requested_reviewers"]} == {"dee", "ivy", "pat"}
+    assert {t["slug"] for t in pull["requested_teams"]} == {"leads"}
+
+    # A (a team member) first, then D: success only after both.
+    first_head = pull["head"]["sha"]
+    lee = fake.add_review(REPO, handbook.number, "lee", "APPROVED")
+    handbook.send("pull_request_review.submitted", review_id=lee["id"])
+    assert rapid(handbook)["conclusion"] == "action_required"
+    dee = fake.add_review(REPO, handbook.number, "dee", "APPROVED")
+    handbook.send("pull_request_review.submitted", review_id=dee["id"])
+    assert rapid(handbook)["conclusion"] == "success"
+
+    # A push that leaves the plan alone keeps the approvals ...
+    handbook.push({"handbook/ops/notes.md": "# Notes\n\nStill nothing planned.\n"})
+    handbook.send("pull_request.synchronize")
+    assert rapid(handbook)["conclusion"] == "success"
+    # ... one that edits the approved plan makes them stale.
+    edited = PLAN.replace("once a year", "every quarter")
+    handbook.push({PLAN_PATH: edited})
+    handbook.send("pull_request.synchronize")
+    stale = rapid(handbook)
+    assert stale["conclusion"] == "action_required"
+    assert "stale" in stale["output"]["summary"]
+    assert rapid(handbook, first_head)["conclusion"] == "success"  # the old commit's run stays
+    for login in ("dee", "lou"):
+        approval = fake.add_review(REPO, handbook.number, login, "APPROVED")
+        handbook.send("pull_request_review.submitted", review_id=approval["id"])
+    assert rapid(handbook)["conclusion"] == "success"
+
+    # Merge: one record commit and one comment, whatever the redeliveries.
+    base_before = handbook.pull()["base"]["sha"]
+    merged = fake.merge_pull_request(REPO, handbook.number)
+    guid = new_guid()
+    for _ in range(3):
+        handbook.send("pull_request.closed", guid=guid)
+    handbook.send("pull_request.closed")  # a second delivery of the same event
+    main = fake.branch_sha(REPO, "main")
+    record = fake.call("read_file", repo=REPO, path=PLAN_PATH, ref=main)
+    merged_on = datetime.fromisoformat(merged["merged_at"]).astimezone(UTC).date()
+    style = parse_date("Feb 3, 2026").style
+    assert f"| Vetted date | {format_date(merged_on, style)} |" in record
+    web_url = fake.url.removesuffix("/api/v3")
+    link = f"[Feb 3, 2026]({web_url}/{REPO}/blob/{base_before}/{PLAN_PATH})"
+    assert f"| Previous versions | {link}, [Feb 1, 2025](https://example.com/old) |" in record
+    assert (
+        record.replace(format_date(merged_on, style), "Feb 3, 2026").replace(link + ", ", "")
+        == edited
+    )
+    history = [r for r in fake.requests() if r["method"] == "PATCH" and "/git/refs/" in r["path"]]
+    assert len(history) == 1
+    comments = fake.comments(REPO, handbook.number)
+    assert len(comments) == 1
+    body = comments[0]["body"]
+    assert "rapidvet:merge-record" in body and "@dee" in body
+    commit = fake.call("requests")  # the record commit's message carries the trailers
+    message = next(
+        r["body"]["message"]
+        for r in commit
+        if r["path"].endswith("/git/commits") and r["method"] == "POST"
+    )
+    assert re.search(r"^Decided-by: @dee$", message, re.MULTILINE)
+    assert re.search(r"^Agreed-by: @lou$", message, re.MULTILINE)
+    assert re.search(rf"^Vetted-in: #{handbook.number}$", message, re.MULTILINE)
+    assert handbook.dead_jobs() == []
+    (tmp_path / "calls.json").write_text(json.dumps(handbook.calls))
+    print("GitHub calls per event:", dict(handbook.calls))
+
+
+# The fewest calls each event needs that GitHub has to answer afresh (304 answers to
+# conditional requests are free): opened reads the files list, rapid.yml, the plan at base
+# and head, the reviews, the team and creates a token, two check runs and the review request;
+# a review re-reads the reviews and updates one check run; a push reads the files list and
+# the new plan text and creates two check runs; a merge reads the branch, its plan and commit,
+# writes blob, tree, commit and ref, and comments.
+MINIMUM = {
+    "pull_request.opened": 10,
+    "pull_request_review.submitted": 2,
+    "pull_request.synchronize": 4,
+    "pull_request.closed": 8,
+}
+
+
+def test_github_calls_per_event_stay_within_half_again_of_the_minimum(handbook: Handbook):
+    fake = handbook.fake
+    spent: dict[str, tuple[int, int]] = {}
+
+    def measure(name: str, **params) -> None:
+        mark = len(fake.requests())
+        handbook.send(name, **params)
+        calls = fake.requests()[mark:]
+        fresh = sum(1 for r in calls if r["status"] != 304)
+        spent[name] = (len(calls), fresh)
+
+    measure("pull_request.opened")
+    lee = fake.add_review(REPO, handbook.number, "lee", "APPROVED")
+    measure("pull_request_review.submitted", review_id=lee["id"])
+    handbook.push({PLAN_PATH: PLAN.replace("once a year", "every month")})
+    measure("pull_request.synchronize")
+    for login in ("dee", "lou"):
+        review = fake.add_review(REPO, handbook.number, login, "APPROVED")
+        handbook.send("pull_request_review.submitted", review_id=review["id"])
+    fake.merge_pull_request(REPO, handbook.number)
+    measure("pull_request.closed")
+    print("event: calls (answered afresh) / minimum")
+    for name, (total, fresh) in spent.items():
+        print(f"{name}: {total} ({fresh}) / {MINIMUM[name]}")
+        assert fresh <= 1.5 * MINIMUM[name], (name, fresh)
