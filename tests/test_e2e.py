@@ -140,3 +140,153 @@ def test_github_calls_per_event_stay_within_half_again_of_the_minimum(handbook: 
     for name, (total, fresh) in spent.items():
         print(f"{name}: {total} ({fresh}) / {MINIMUM[name]}")
         assert fresh <= 1.5 * MINIMUM[name], (name, fresh)
+
+
+def files_with(**changes: str) -> dict[str, str]:
+    from tests.e2e import FILES
+
+    return {**FILES, **changes}
+
+
+def test_structure_findings_are_annotations_on_the_right_lines(fake_github, tmp_path):
+    broken = (
+        PLAN.replace(
+            "| RAPID | DEE(D), LEADS(R & A), @ivy(I), @pat(P) |",
+            "| RAPID | DEE(D), LEADS(R, A & D), @ivy(I), @pat(P) |",
+        )
+        .replace("#### Priorities", "#### Values")
+        .replace("#### Obstacles\n- Procedures that live only in people's heads\n\n", "")
+    )
+    with ExitStack() as stack:
+        handbook = open_handbook(stack, fake_github, tmp_path)
+        handbook.push({PLAN_PATH: broken})
+        handbook.send("pull_request.opened")
+        run = handbook.check_run("VPMOM structure")
+        assert run["conclusion"] == "failure"
+        lines = broken.splitlines()
+        found = {(a["title"], a["start_line"], a["annotation_level"]) for a in run["annotations"]}
+        assert ("rapid-two-deciders", 7, "failure") in found and "RAPID" in lines[6]
+        assert ("section-missing", 3, "failure") in found and "VPMOM" in lines[2]
+        assert ("values-for-priorities", 14, "warning") in found and lines[13] == "#### Values"
+        assert all(a["path"] == PLAN_PATH for a in run["annotations"])
+
+
+def test_a_veto_fails_until_dismissed_and_order_does_not_matter(handbook: Handbook):
+    fake = handbook.fake
+    handbook.send("pull_request.opened")
+    dee = fake.add_review(REPO, handbook.number, "dee", "APPROVED")
+    handbook.send("pull_request_review.submitted", review_id=dee["id"])
+    veto = fake.add_review(REPO, handbook.number, "lou", "CHANGES_REQUESTED")
+    handbook.send("pull_request_review.submitted", review_id=veto["id"])
+    assert rapid(handbook)["conclusion"] == "failure"
+    assert "vetoed" in rapid(handbook)["output"]["summary"]
+    fake.dismiss_review(REPO, handbook.number, veto["id"])
+    handbook.send("pull_request_review.dismissed", review_id=veto["id"])
+    assert rapid(handbook)["conclusion"] == "action_required"
+    lee = fake.add_review(REPO, handbook.number, "lee", "APPROVED")
+    handbook.send("pull_request_review.submitted", review_id=lee["id"])
+    assert rapid(handbook)["conclusion"] == "success"
+
+
+def test_a_broken_rapid_yml_fails_the_rapid_check_on_the_config_file(fake_github, tmp_path):
+    with ExitStack() as stack:
+        broken = files_with(**{".github/rapid.yml": "version: 1\npolicy:\n  team_approval: some\n"})
+        handbook = open_handbook(stack, fake_github, tmp_path, broken)
+        handbook.send("pull_request.opened")
+        run = rapid(handbook)
+        assert run["conclusion"] == "failure"
+        (note,) = run["annotations"]
+        assert (note["path"], note["start_line"]) == (".github/rapid.yml", 3)
+        assert "expected one of 'any', 'all'" in note["message"]
+        assert handbook.pull()["requested_reviewers"] == []
+
+
+def test_github_faults_are_ridden_out(handbook: Handbook):
+    fake = handbook.fake
+    fake.add_fault(r"/contents/", status=502, times=2)
+    fake.add_fault(r"/pulls/\d+/reviews$", status=429, retry_after=1, times=1)
+    fake.add_fault(r"/orgs/.*/members$", status=403, retry_after=1, times=1)
+    fake.add_fault(r"/pulls/\d+/files$", drop=True, times=2)
+    fake.add_fault(r"/check-runs$", status=503, times=1, method="POST")
+    handbook.send("pull_request.opened")
+    assert handbook.check_run("VPMOM structure")["conclusion"] == "success"
+    assert rapid(handbook)["conclusion"] == "action_required"
+    assert handbook.dead_jobs() == []
+
+
+def test_the_recheck_button_and_rerun_requests_evaluate_again(handbook: Handbook):
+    fake = handbook.fake
+    handbook.send("pull_request.opened")
+    run = rapid(handbook)
+    mark = len(fake.requests())
+    handbook.send("check_run.requested_action", check_run_id=run["id"], requested_action="recheck")
+    handbook.send("check_run.rerequested", check_run_id=run["id"])
+    handbook.send("check_suite.rerequested", head_sha=handbook.pull()["head"]["sha"])
+    patches = [
+        r for r in fake.requests()[mark:] if r["method"] == "PATCH" and "check-runs" in r["path"]
+    ]
+    assert len(patches) >= 3
+    assert rapid(handbook)["conclusion"] == "action_required"
+
+
+def test_base_branch_moving_during_the_record_is_retried(handbook: Handbook):
+    fake = handbook.fake
+    handbook.send("pull_request.opened")
+    for login in ("dee", "lee"):
+        review = fake.add_review(REPO, handbook.number, login, "APPROVED")
+        handbook.send("pull_request_review.submitted", review_id=review["id"])
+    fake.merge_pull_request(REPO, handbook.number)
+    fake.add_fault(r"/git/refs/heads/main$", method="PATCH", status=422, times=1)
+    handbook.send("pull_request.closed")
+    updates = [r for r in fake.requests() if r["method"] == "PATCH" and "/git/refs/" in r["path"]]
+    assert [u["status"] for u in updates] == [422, 200]
+    record = fake.read_file(REPO, PLAN_PATH)
+    assert "| Vetted date | Feb 3, 2026 |" not in record
+    assert len(fake.comments(REPO, handbook.number)) == 1
+
+
+@pytest.mark.parametrize("mode", ["pull_request", "off"])
+def test_merge_record_modes(fake_github, tmp_path, mode):
+    from tests.e2e import CONFIG
+
+    config = CONFIG.replace("record: direct", f"record: {mode}")
+    with ExitStack() as stack:
+        handbook = open_handbook(
+            stack, fake_github, tmp_path, files_with(**{".github/rapid.yml": config})
+        )
+        handbook.send("pull_request.opened")
+        fake = handbook.fake
+        for login in ("dee", "lee"):
+            review = fake.add_review(REPO, handbook.number, login, "APPROVED")
+            handbook.send("pull_request_review.submitted", review_id=review["id"])
+        fake.merge_pull_request(REPO, handbook.number)
+        main_before = fake.branch_sha(REPO, "main")
+        handbook.send("pull_request.closed")
+        assert fake.branch_sha(REPO, "main") == main_before  # nothing committed to main
+        assert len(fake.comments(REPO, handbook.number)) == 1
+        follow_up = fake.branch_sha(REPO, f"rapidvet/vetting-{handbook.number}")
+        if mode == "off":
+            assert follow_up is None
+        else:
+            text = fake.read_file(REPO, PLAN_PATH, ref=follow_up)
+            assert "| Vetted date | Feb 3, 2026 |" not in text
+            opened = [
+                r for r in fake.requests() if r["method"] == "POST" and r["path"].endswith("/pulls")
+            ]
+            assert (
+                len(opened) == 1
+                and opened[0]["body"]["head"] == f"rapidvet/vetting-{handbook.number}"
+            )
+
+
+@pytest.mark.slow
+def test_a_pull_request_with_3000_files(fake_github, tmp_path):
+    with ExitStack() as stack:
+        handbook = open_handbook(stack, fake_github, tmp_path)
+        many = {f"assets/file-{n:04}.txt": f"asset {n}\n" for n in range(2999)}
+        handbook.push(many, message="Add assets")
+        handbook.send("pull_request.opened")
+        assert handbook.check_run("VPMOM structure")["conclusion"] == "success"
+        assert rapid(handbook)["conclusion"] == "action_required"
+        pages = [r for r in handbook.fake.requests() if r["path"].endswith("/pulls/1/files")]
+        assert len(pages) == 30  # 3 000 files, 100 a page
