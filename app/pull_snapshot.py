@@ -106,7 +106,9 @@ async def read_pull(
     names = {**owner_repo(repo), "number": str(number)}
     pull = PullInfo.from_json(repo, known or await gh.getitem(PULL, names))
     changed = [f async for f in gh.getiter(FILES, {**names, "per_page": "100"})]
-    config = await read_config(gh, repo, pull.base_sha)
+    # The policy in force is the base branch's now: a new rapid.yml on main applies to
+    # every open pull request at once (and a pull request cannot weaken it).
+    config = await read_config(gh, repo, pull.base_ref)
     head_config = None
     if any(f["filename"] in CONFIG_LOCATIONS for f in changed):
         head_read = await read_config(gh, repo, pull.head_sha)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
 from aiohttp import web
@@ -15,7 +14,8 @@ from rapidvet.app.github import GitHubApp
 from rapidvet.app.handlers import router
 from rapidvet.app.handlers.context import Context
 from rapidvet.app.settings import Settings
-from rapidvet.app.store import Job, Store, open_store
+from rapidvet.app.sqlite_store import SqliteStore
+from rapidvet.app.store import Job, JobWorker, RunJob, Store, open_store
 from rapidvet.app.web import make_app
 from rapidvet.app.worker import Worker
 
@@ -26,7 +26,7 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def job_runner(github: GitHubApp, context: Context) -> Callable[[Job], Awaitable[None]]:
+def job_runner(github: GitHubApp, context: Context) -> RunJob:
     async def run_job(job: Job) -> None:
         if job.installation is None:
             log.warning(
@@ -47,6 +47,18 @@ def open_migrated(settings: Settings) -> Store:
     return store
 
 
+def make_worker(store: Store, run_job: RunJob, settings: Settings) -> JobWorker:
+    """The backend's worker: rapidvet's lease loop on SQLite, procrastinate's on PostgreSQL."""
+    if isinstance(store, SqliteStore):
+        return Worker(store, run_job, max_attempts=settings.max_attempts)
+    from rapidvet.app.postgres_store import PostgresStore
+    from rapidvet.app.postgres_worker import PostgresWorker
+
+    if isinstance(store, PostgresStore):
+        return PostgresWorker(store, run_job, settings)
+    raise TypeError(f"no worker for {type(store).__name__}")
+
+
 async def run(
     settings: Settings, host: str | None, port: int | None, *, web_server: bool, worker: bool
 ) -> None:
@@ -54,7 +66,7 @@ async def run(
     store = open_migrated(settings)
     github = GitHubApp(settings)
     context = Context(store, settings.web_url, today)
-    jobs = Worker(store, job_runner(github, context), max_attempts=settings.max_attempts)
+    jobs = make_worker(store, job_runner(github, context), settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

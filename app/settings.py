@@ -32,6 +32,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     log_level: str = "INFO"
     max_attempts: int = 5  # tries of one job before it is parked as dead
+    retention_days: int = 30  # finished deliveries older than this are pruned
 
     def __repr__(self) -> str:
         # Never let a key or secret reach a log line or a traceback.
@@ -89,6 +90,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | None = "
         database_url=_database_url(get("DATABASE_URL", DEFAULT_DATABASE_URL)),
         log_level=_log_level(get("LOG_LEVEL", "INFO")),
         max_attempts=_positive(get("MAX_ATTEMPTS", "5"), "MAX_ATTEMPTS"),
+        retention_days=_positive(get("RETENTION_DAYS", "30"), "RETENTION_DAYS"),
     )
 
 

@@ -3,11 +3,14 @@ side effects happen once. One interface; the backends live in their own modules.
 
 Jobs are serialized by `key` (one pull request, or one repository): a job is only handed out
 while no other job with the same key is running, so two events of one pull request never
-run at once, whichever worker takes them.
+run at once, whichever worker takes them. Each backend brings its own worker: rapidvet's
+lease loop (app/worker.py) on SQLite, procrastinate's on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -56,6 +59,19 @@ class DeadJob:
     updated_at: datetime
 
 
+RunJob = Callable[[Job], Awaitable[None]]
+
+
+class JobWorker(Protocol):
+    """Runs queued jobs until `stop` is set."""
+
+    def wake(self) -> None:
+        """A job was just queued in this process: look for it now."""
+        ...
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
 class Store(Protocol):
     """The storage interface every backend implements."""
 
@@ -65,18 +81,6 @@ class Store(Protocol):
 
     def add_delivery(self, delivery: Delivery) -> bool:
         """Store a delivery and queue its job in one transaction; False when its id is known."""
-        ...
-
-    def claim_job(self, worker: str, lease_seconds: float) -> Job | None:
-        """The oldest due job whose key no running job holds, leased to `worker`."""
-        ...
-
-    def finish_job(self, job_id: int) -> None: ...
-
-    def retry_job(self, job_id: int, error: str, delay_seconds: float) -> None: ...
-
-    def bury_job(self, job_id: int, error: str) -> None:
-        """Park a job as dead, keeping its last error."""
         ...
 
     def requeue_dead(self, job_id: int) -> bool: ...
@@ -103,10 +107,30 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+class LeasedStore(Store, Protocol):
+    """A store whose jobs rapidvet's own worker (app/worker.py) leases: the embedded backend."""
+
+    def claim_job(self, worker: str, lease_seconds: float) -> Job | None:
+        """The oldest due job whose key no running job holds, leased to `worker`."""
+        ...
+
+    def finish_job(self, job_id: int) -> None: ...
+
+    def retry_job(self, job_id: int, error: str, delay_seconds: float) -> None: ...
+
+    def bury_job(self, job_id: int, error: str) -> None:
+        """Park a job as dead, keeping its last error."""
+        ...
+
+
 def open_store(database_url: str) -> Store:
     """The backend the URL names: `sqlite:///path` (embedded) or `postgresql://...`."""
     if database_url.startswith("sqlite:///"):
         from rapidvet.app.sqlite_store import SqliteStore
 
         return SqliteStore(database_url.removeprefix("sqlite:///"))
+    if database_url.startswith(("postgresql://", "postgres://")):
+        from rapidvet.app.postgres_store import PostgresStore
+
+        return PostgresStore(database_url)
     raise ValueError(f"unsupported database URL: {database_url.split(':', 1)[0]}://...")

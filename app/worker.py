@@ -11,13 +11,13 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from gidgethub import RateLimitExceeded
 
 from rapidvet.app import metrics
 from rapidvet.app.sqlite_store import worker_name
-from rapidvet.app.store import Job, Store
+from rapidvet.app.store import Job, JobCounts, LeasedStore, RunJob
 
 log = logging.getLogger("rapidvet.worker")
 BACKOFF_BASE = 2.0  # seconds, doubled per attempt
@@ -39,11 +39,51 @@ def retry_delay(error: Exception, attempt: int) -> float:
     return backoff(attempt)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How one try of a job ended."""
+
+    error: str | None = None  # None: the job is done
+    retry_in: float | None = None  # seconds until the next try; None after the last one
+
+
+async def run_try(job: Job, run_job: RunJob, max_attempts: int) -> Outcome:
+    """One try of a job, timed and counted; a failure is logged with what happens next.
+    Both backends' workers go through here, so their metrics and retry policy agree."""
+    started = time.perf_counter()
+    context = {"delivery_id": job.delivery_id, "event": job.event, "key": job.key}
+    try:
+        await run_job(job)
+    except Exception as err:
+        error = f"{type(err).__name__}: {err}"[:2000]
+        if job.attempts >= max_attempts:
+            metrics.jobs_total.labels(event=job.event, outcome="dead").inc()
+            log.error("job dead after %d tries: %s", job.attempts, error, extra=context)
+            return Outcome(error)
+        delay = retry_delay(err, job.attempts)
+        metrics.jobs_total.labels(event=job.event, outcome="retried").inc()
+        log.warning("job failed, retry in %.1fs: %s", delay, error, extra=context)
+        return Outcome(error, delay)
+    finally:
+        metrics.job_seconds.labels(event=job.event).observe(time.perf_counter() - started)
+    metrics.jobs_total.labels(event=job.event, outcome="done").inc()
+    return Outcome()
+
+
+def update_gauges(counts: JobCounts) -> None:
+    metrics.queue_depth.set(counts.queued)
+    metrics.dead_jobs.set(counts.dead)
+    age = 0.0
+    if counts.oldest_queued is not None:
+        age = max(0.0, time.time() - counts.oldest_queued.timestamp())
+    metrics.oldest_job_age.set(age)
+
+
 class Worker:
     def __init__(
         self,
-        store: Store,
-        run_job: Callable[[Job], Awaitable[None]],
+        store: LeasedStore,
+        run_job: RunJob,
         *,
         max_attempts: int = 5,
         concurrency: int = 4,
@@ -74,7 +114,7 @@ class Worker:
                 running.add(task)
                 task.add_done_callback(running.discard)
                 task.add_done_callback(lambda _: self._wake.set())
-            self._update_gauges()
+            update_gauges(self.store.job_counts())
             self._wake.clear()
             waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(
@@ -86,32 +126,10 @@ class Worker:
             await asyncio.wait(running)
 
     async def _run(self, job: Job) -> None:
-        started = time.perf_counter()
-        context = {"delivery_id": job.delivery_id, "event": job.event, "key": job.key}
-        try:
-            await self.run_job(job)
-        except Exception as err:
-            error = f"{type(err).__name__}: {err}"[:2000]
-            if job.attempts >= self.max_attempts:
-                self.store.bury_job(job.id, error)
-                metrics.jobs_total.labels(event=job.event, outcome="dead").inc()
-                log.error("job dead after %d tries: %s", job.attempts, error, extra=context)
-            else:
-                delay = retry_delay(err, job.attempts)
-                self.store.retry_job(job.id, error, delay)
-                metrics.jobs_total.labels(event=job.event, outcome="retried").inc()
-                log.warning("job failed, retry in %.1fs: %s", delay, error, extra=context)
-        else:
+        outcome = await run_try(job, self.run_job, self.max_attempts)
+        if outcome.error is None:
             self.store.finish_job(job.id)
-            metrics.jobs_total.labels(event=job.event, outcome="done").inc()
-        finally:
-            metrics.job_seconds.labels(event=job.event).observe(time.perf_counter() - started)
-
-    def _update_gauges(self) -> None:
-        counts = self.store.job_counts()
-        metrics.queue_depth.set(counts.queued)
-        metrics.dead_jobs.set(counts.dead)
-        age = 0.0
-        if counts.oldest_queued is not None:
-            age = max(0.0, time.time() - counts.oldest_queued.timestamp())
-        metrics.oldest_job_age.set(age)
+        elif outcome.retry_in is None:
+            self.store.bury_job(job.id, outcome.error)
+        else:
+            self.store.retry_job(job.id, outcome.error, outcome.retry_in)

@@ -290,3 +290,28 @@ def test_a_pull_request_with_3000_files(fake_github, tmp_path):
         assert rapid(handbook)["conclusion"] == "action_required"
         pages = [r for r in handbook.fake.requests() if r["path"].endswith("/pulls/1/files")]
         assert len(pages) == 30  # 3 000 files, 100 a page
+
+
+def test_a_new_rapid_yml_on_main_re_evaluates_open_pull_requests(handbook: Handbook):
+    from tests.e2e import CONFIG
+
+    fake = handbook.fake
+    handbook.send("pull_request.opened")
+    assert "@dee" in rapid(handbook)["output"]["summary"]
+    stricter = CONFIG.replace("D: DEE", 'D: "@dana"')
+    before = fake.branch_sha(REPO, "main")
+    after = fake.commit(REPO, "main", {".github/rapid.yml": stricter}, message="New Decider")
+    handbook.send("push", ref="main", before=before, after=after["sha"])
+    summary = rapid(handbook)["output"]["summary"]
+    assert "@dana" in summary
+    # A push elsewhere is answered but not stored: nothing to do for it.
+    assert handbook.send("push", ref="plan-update") == 200
+
+
+def test_installation_events_remember_the_repositories(handbook: Handbook):
+    import sqlite3
+
+    assert handbook.send("installation.created") == 202
+    with sqlite3.connect(handbook.server.database) as db:
+        (value,) = db.execute("SELECT value FROM records WHERE scope = 'installation'").fetchone()
+    assert REPO in json.loads(value)["repositories"]

@@ -1,4 +1,5 @@
-"""The embedded store on a real SQLite file: journal, per-key serialization, retries, records."""
+"""The embedded store on a real SQLite file: the leases its worker takes, per-key serialization,
+retries, migrations. The Store contract both backends share is in test_postgres_store.py."""
 
 from __future__ import annotations
 
@@ -35,15 +36,6 @@ def test_migrations_are_versioned_and_idempotent(tmp_path):
     second = SqliteStore(path)  # a second process starting at the same time
     second.migrate()
     assert second.schema_version() == (1, 1)
-
-
-def test_a_delivery_is_stored_once_and_queues_one_job(store):
-    assert store.add_delivery(delivery("g1"))
-    assert not store.add_delivery(delivery("g1"))
-    assert store.job_counts().queued == 1
-    job = store.claim_job("w", 60)
-    assert job.delivery_id == "g1" and job.payload["n"] == "g1" and job.attempts == 1
-    assert store.claim_job("w", 60) is None
 
 
 def test_jobs_of_one_key_never_run_at_once(store):
@@ -94,24 +86,6 @@ def test_lease_of_a_dead_process_is_taken_back_at_once(store, tmp_path):
     assert proc.stdout.strip().isdigit()
     job = store.claim_job("w", 60)  # the claiming process has exited
     assert job is not None and job.attempts == 2
-
-
-def test_records_claim_once(store):
-    assert store.claim_value("merge_record", "o/r#1@abc", "x")
-    assert not store.claim_value("merge_record", "o/r#1@abc", "y")
-    assert store.get_value("merge_record", "o/r#1@abc") == "x"
-    store.put_value("merge_record", "o/r#1@abc", "z")
-    assert store.get_value("merge_record", "o/r#1@abc") == "z"
-    assert store.get_value("merge_record", "nope") is None
-
-
-def test_prune_keeps_unfinished_work(store):
-    store.add_delivery(delivery("old-done"))
-    store.add_delivery(delivery("old-queued", key="o/r#9"))
-    job = store.claim_job("w", 60)
-    store.finish_job(job.id)
-    assert store.prune(older_than_days=-1) == 1
-    assert store.job_counts().queued == 1
 
 
 def test_unknown_database_url():
