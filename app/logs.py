@@ -32,3 +32,5 @@ def setup_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel("WARNING")
+    # procrastinate reports every job start, end and deferral at INFO: rapidvet logs its own.
+    logging.getLogger("procrastinate").setLevel(max(logging.WARNING, root.level))

@@ -9,8 +9,12 @@ more entry in `PERIODIC`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from croniter import croniter
 
 from rapidvet.app.settings import Settings
 from rapidvet.app.store import Store
@@ -31,3 +35,36 @@ async def prune(store: Store, settings: Settings) -> None:
 
 
 PERIODIC: tuple[Periodic, ...] = (Periodic("rapidvet.prune", "17 * * * *", prune),)
+
+
+def next_run(cron: str, after: float) -> float:
+    """The first time after `after` (epoch seconds, UTC) that `cron` names."""
+    start = datetime.fromtimestamp(after, UTC)
+    return float(croniter(cron, start).get_next(datetime).timestamp())
+
+
+class Schedule:
+    """PERIODIC run in-process when due, for the SQLite backend, whose queue has no
+    scheduler of its own; the worker loop calls `run_due` between jobs."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        entries: tuple[Periodic, ...] = PERIODIC,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.settings, self.entries, self.clock = store, settings, entries, clock
+        self.due = {entry.name: next_run(entry.cron, clock()) for entry in entries}
+
+    async def run_due(self) -> None:
+        now = self.clock()
+        for entry in self.entries:
+            if now < self.due[entry.name]:
+                continue
+            self.due[entry.name] = next_run(entry.cron, now)
+            try:
+                await entry.run(self.store, self.settings)
+            except Exception:
+                # A failed prune must not stop the worker; the next tick tries again.
+                log.exception("periodic task %s failed", entry.name)

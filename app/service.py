@@ -13,6 +13,7 @@ from gidgethub import sansio
 from rapidvet.app.github import GitHubApp
 from rapidvet.app.handlers import router
 from rapidvet.app.handlers.context import Context
+from rapidvet.app.periodic import Schedule
 from rapidvet.app.settings import Settings
 from rapidvet.app.sqlite_store import SqliteStore
 from rapidvet.app.store import Job, JobWorker, RunJob, Store, open_store
@@ -50,7 +51,8 @@ def open_migrated(settings: Settings) -> Store:
 def make_worker(store: Store, run_job: RunJob, settings: Settings) -> JobWorker:
     """The backend's worker: rapidvet's lease loop on SQLite, procrastinate's on PostgreSQL."""
     if isinstance(store, SqliteStore):
-        return Worker(store, run_job, max_attempts=settings.max_attempts)
+        schedule = Schedule(store, settings)
+        return Worker(store, run_job, max_attempts=settings.max_attempts, schedule=schedule)
     from rapidvet.app.postgres_store import PostgresStore
     from rapidvet.app.postgres_worker import PostgresWorker
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from gidgethub import RateLimitExceeded
 
 from rapidvet.app import metrics
+from rapidvet.app.periodic import Schedule
 from rapidvet.app.sqlite_store import worker_name
 from rapidvet.app.store import Job, JobCounts, LeasedStore, RunJob
 
@@ -89,6 +90,7 @@ class Worker:
         concurrency: int = 4,
         lease_seconds: float = 300.0,
         poll_seconds: float = 1.0,
+        schedule: Schedule | None = None,
     ) -> None:
         self.store = store
         self.run_job = run_job
@@ -96,6 +98,7 @@ class Worker:
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
+        self.schedule = schedule
         self.name = worker_name()
         self._wake = asyncio.Event()
 
@@ -115,6 +118,8 @@ class Worker:
                 task.add_done_callback(running.discard)
                 task.add_done_callback(lambda _: self._wake.set())
             update_gauges(self.store.job_counts())
+            if self.schedule is not None:
+                await self.schedule.run_due()
             self._wake.clear()
             waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(

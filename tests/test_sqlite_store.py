@@ -104,3 +104,35 @@ def test_rate_limited_jobs_wait_for_the_reset():
     limit = sansio.RateLimit(limit=5000, remaining=0, reset_epoch=reset.timestamp())
     assert 1790 < retry_delay(RateLimitExceeded(limit), 1) < 1810
     assert 1 <= retry_delay(RuntimeError("boom"), 1) <= 2
+
+
+def test_the_sqlite_worker_runs_periodic_tasks_when_due(tmp_path):
+    import asyncio
+
+    from rapidvet.app.periodic import PERIODIC, Periodic, Schedule
+    from rapidvet.app.settings import Settings
+
+    store = SqliteStore(str(tmp_path / "p.db"))
+    store.migrate()
+    settings = Settings(app_id=1, private_key="k", webhook_secret="s", retention_days=1)
+    now = [1_700_000_000.0]  # 22:13:20 UTC
+    ran: list[str] = []
+
+    async def broken(store, settings) -> None:
+        ran.append("broken")
+        raise RuntimeError("boom")
+
+    async def noted(store, settings) -> None:
+        ran.append("noted")
+
+    entries = (Periodic("broken", "*/5 * * * *", broken), Periodic("noted", "0 * * * *", noted))
+    schedule = Schedule(store, settings, entries, clock=lambda: now[0])
+    asyncio.run(schedule.run_due())
+    assert ran == []
+    now[0] += 6 * 60
+    asyncio.run(schedule.run_due())
+    assert ran == ["broken"]  # its failure is logged, the next entry still runs when due
+    now[0] += 3600
+    asyncio.run(schedule.run_due())
+    assert ran == ["broken", "broken", "noted"]
+    assert [entry.name for entry in PERIODIC] == ["rapidvet.prune"]
