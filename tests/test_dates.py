@@ -21,6 +21,7 @@ from rapidvet.checks.dates import (
     parse_date,
     parse_period,
 )
+from tests.strategies import STYLES
 
 _NAMES = [*calendar.month_name[1:], *calendar.month_abbr[1:], "Sept"]
 _MONTH = "(?:" + "|".join(sorted(_NAMES, key=len, reverse=True)) + r")\.?"
@@ -233,28 +234,6 @@ def test_not_periods(text: str) -> None:
 def test_period_ends_are_not_ordered_by_the_parser() -> None:
     period = parse_period("Jan 31, 2020 to May 1, 2019")
     assert period is not None and period.start.value > period.end.value
-
-
-NAMED_STYLES = st.builds(
-    DateStyle,
-    order=st.sampled_from(["mdy", "dmy"]),
-    month=st.just("full"),
-    case=st.sampled_from(["title", "upper", "lower"]),
-    pad_day=st.booleans(),
-    ordinal=st.booleans(),
-    comma=st.booleans(),
-) | st.builds(
-    DateStyle,
-    order=st.sampled_from(["mdy", "dmy"]),
-    month=st.just("abbr"),
-    sept=st.booleans(),
-    dot=st.booleans(),
-    case=st.sampled_from(["title", "upper", "lower"]),
-    pad_day=st.booleans(),
-    ordinal=st.booleans(),
-    comma=st.booleans(),
-)
-STYLES = NAMED_STYLES | st.just(DateStyle(order="iso"))
 
 
 @given(st.dates(), STYLES)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rapidvet.checks.dates import DateStyle, format_date, is_unset, parse_date
+from rapidvet.checks.dates import format_date, is_unset, parse_date
 from rapidvet.checks.model import Block
 from rapidvet.checks.parse import parse_blocks
 from rapidvet.workflows.changes import BlockKey, block_hashes
@@ -29,6 +29,7 @@ from rapidvet.workflows.merge_record import (
     record_merge,
 )
 from rapidvet.workflows.previous_versions import entries, with_newest
+from tests.strategies import STYLES
 
 PATH = "ops/plan.md"
 BASE_SHA = "1f3a" * 10
@@ -441,17 +442,6 @@ def test_recording_twice_changes_nothing_the_second_time(text):
     assert (second.commit_message, second.comment) == (first.commit_message, first.comment)
 
 
-STYLES = st.builds(
-    DateStyle,
-    order=st.sampled_from(["mdy", "dmy", "iso"]),
-    month=st.sampled_from(["full", "abbr"]),
-    sept=st.booleans(),
-    dot=st.booleans(),
-    case=st.sampled_from(["title", "upper", "lower"]),
-    pad_day=st.booleans(),
-    ordinal=st.booleans(),
-    comma=st.booleans(),
-)
 DATES = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 VETTED = st.one_of(st.builds(format_date, DATES, STYLES), st.sampled_from(["TBD", "", "soon"]))
 ENTRY = st.one_of(
