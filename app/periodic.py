@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from croniter import croniter
 
+from rapidvet.app.reconcile import scheduled
 from rapidvet.app.settings import Settings
 from rapidvet.app.store import Store
 
@@ -34,7 +35,10 @@ async def prune(store: Store, settings: Settings) -> None:
     log.info("pruned %d deliveries older than %d days", removed, settings.retention_days)
 
 
-PERIODIC: tuple[Periodic, ...] = (Periodic("rapidvet.prune", "17 * * * *", prune),)
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic("rapidvet.prune", "17 * * * *", prune),
+    Periodic("rapidvet.reconcile", "*/5 * * * *", scheduled),
+)
 
 
 def next_run(cron: str, after: float) -> float:

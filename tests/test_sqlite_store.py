@@ -135,4 +135,4 @@ def test_the_sqlite_worker_runs_periodic_tasks_when_due(tmp_path):
     now[0] += 3600
     asyncio.run(schedule.run_due())
     assert ran == ["broken", "broken", "noted"]
-    assert [entry.name for entry in PERIODIC] == ["rapidvet.prune"]
+    assert [entry.name for entry in PERIODIC] == ["rapidvet.prune", "rapidvet.reconcile"]
