@@ -37,6 +37,8 @@ _deferrer = App(connector=SyncPsycopgConnector())
 
 
 class PostgresStore:
+    blocking_io = True  # network round trips; the pool hands each thread its own connection
+
     def __init__(self, url: str) -> None:
         self.url = url
         # Connections come and go per call; `check` replaces ones the server has dropped.
@@ -87,6 +89,13 @@ class PostgresStore:
                 "UPDATE rapidvet_deliveries SET job_id = %s WHERE id = %s", (job_id, delivery.id)
             )
         return True
+
+    def has_delivery(self, delivery_id: str) -> bool:
+        with self.pool.connection() as conn:
+            found = conn.execute(
+                "SELECT 1 FROM rapidvet_deliveries WHERE id = %s", (delivery_id,)
+            ).fetchone()
+        return found is not None
 
     def delivery_job(self, delivery_id: str, job_id: int, attempts: int) -> Job | None:
         """The job of a delivery as the worker runs it; None when the delivery is gone."""
@@ -239,6 +248,13 @@ class PostgresStore:
                 " updated_at = now()",
                 (scope, key, value),
             )
+
+    def values(self, scope: str) -> dict[str, str]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT key, value FROM rapidvet_records WHERE scope = %s", (scope,)
+            ).fetchall()
+        return {str(key): str(value) for key, value in rows}
 
     def claim_value(self, scope: str, key: str, value: str) -> bool:
         with self.pool.connection() as conn:

@@ -69,6 +69,10 @@ def _alive(pid: int) -> bool:
 
 
 class SqliteStore:
+    # One connection shared by the web handler and the worker: calls stay on the event loop,
+    # where its explicit transactions cannot interleave. A local file answers in microseconds.
+    blocking_io = False
+
     def __init__(self, path: str) -> None:
         self.path = path
         if path != ":memory:":
@@ -132,6 +136,10 @@ class SqliteStore:
             self.db.execute("ROLLBACK")
             raise
         return bool(inserted)
+
+    def has_delivery(self, delivery_id: str) -> bool:
+        found = self.db.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,))
+        return found.fetchone() is not None
 
     def _release_orphans(self, now: float) -> None:
         """Leases of workers on this host whose process has died go back to the queue."""
@@ -265,6 +273,10 @@ class SqliteStore:
             " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
             (scope, key, value, time.time()),
         )
+
+    def values(self, scope: str) -> dict[str, str]:
+        rows = self.db.execute("SELECT key, value FROM records WHERE scope = ?", (scope,))
+        return {str(key): str(value) for key, value in rows}
 
     def claim_value(self, scope: str, key: str, value: str) -> bool:
         return bool(

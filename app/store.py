@@ -27,6 +27,14 @@ class Delivery:
     payload: bytes
 
 
+def key_parts(key: str) -> tuple[str | None, int | None]:
+    """The repository and pull request number a job key names (None where it names none)."""
+    if "/" not in key:  # "installation:N"
+        return None, None
+    repo, _, number = key.partition("#")
+    return repo, int(number) if number.isdigit() else None
+
+
 @dataclass(frozen=True)
 class Job:
     id: int
@@ -75,12 +83,20 @@ class JobWorker(Protocol):
 class Store(Protocol):
     """The storage interface every backend implements."""
 
+    # True when calls wait on a database server: the web process then makes them from a
+    # thread, so one delivery's round trips do not hold up the answers to the others.
+    blocking_io: bool
+
     def migrate(self) -> None: ...
 
     def ping(self) -> bool: ...
 
     def add_delivery(self, delivery: Delivery) -> bool:
         """Store a delivery and queue its job in one transaction; False when its id is known."""
+        ...
+
+    def has_delivery(self, delivery_id: str) -> bool:
+        """Whether a delivery with this id is stored (until pruned)."""
         ...
 
     def requeue_dead(self, job_id: int) -> bool: ...
@@ -99,6 +115,10 @@ class Store(Protocol):
         ...
 
     def put_value(self, scope: str, key: str, value: str) -> None: ...
+
+    def values(self, scope: str) -> dict[str, str]:
+        """Every record of a scope, by key."""
+        ...
 
     def claim_value(self, scope: str, key: str, value: str) -> bool:
         """Set a record only when it is absent; True when this call set it."""

@@ -7,21 +7,38 @@ and answers 202; the worker does the rest.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import unquote_to_bytes
 
 from aiohttp import web
 from gidgethub import sansio
 
-from rapidvet.app import metrics
-from rapidvet.app.store import Delivery, Store
+from rapidvet.app import metrics, timeline
+from rapidvet.app.reconcile import note_event
+from rapidvet.app.store import Delivery, Store, key_parts
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+# The events the App subscribes to (and ping): the only `event` labels of the delivery counter,
+# since the header is not covered by the signature and anyone can send any value.
+EVENTS = frozenset(
+    (
+        "check_run",
+        "check_suite",
+        "installation",
+        "installation_repositories",
+        "ping",
+        "pull_request",
+        "pull_request_review",
+        "push",
+    )
+)
 log = logging.getLogger("rapidvet.webhooks")
 
 
@@ -68,9 +85,45 @@ async def _body(request: web.Request) -> bytes | None:
 def _payload(request: web.Request, body: bytes) -> Any:
     """JSON from either content type GitHub sends: application/json or a form field."""
     if request.content_type == "application/x-www-form-urlencoded":
-        fields = parse_qs(body.decode("utf-8"), strict_parsing=True)
-        return json.loads(fields["payload"][0])
+        return json.loads(_form_payload(body))
     return json.loads(body)
+
+
+def _form_payload(body: bytes) -> bytes:
+    """The `payload` field of GitHub's form body (its only field), percent-decoded 64 KB at a
+    time: parse_qs holds one string per escape, near 80 times the body's size at its peak."""
+    name, equals, value = body.partition(b"=")
+    if name != b"payload" or not equals or b"&" in value:
+        raise ValueError("the form holds other fields than payload")
+    value = value.replace(b"+", b" ")
+    pieces, start = [], 0
+    while start < len(value):
+        end = start + (1 << 16)
+        escape = value.rfind(b"%", end - 2, end)  # an escape cut in two stays whole
+        end = escape if escape > start else end
+        pieces.append(unquote_to_bytes(value[start:end]))
+        start = end
+    return b"".join(pieces)
+
+
+def _storable(delivery: Delivery) -> bool:
+    """Whether every backend takes the row: printable text (no NUL, no lone surrogate from a
+    JSON escape) and an installation id that fits a bigint, as GitHub sends them."""
+    texts = (delivery.key, delivery.action, delivery.repo)
+    installation = delivery.installation
+    return all(t is None or (isinstance(t, str) and t.isprintable()) for t in texts) and (
+        installation is None or (type(installation) is int and 0 < installation < 2**63)
+    )
+
+
+def _record(store: Store, delivery: Delivery, received: datetime) -> bool:
+    """Store the delivery with its job, then note it for the reconciler and the timeline;
+    False (and nothing noted) when the delivery was stored before."""
+    if not store.add_delivery(delivery):
+        return False
+    note_event(store, delivery, received)
+    timeline.delivery_received(store, delivery)
+    return True
 
 
 def make_handler(
@@ -84,7 +137,7 @@ def make_handler(
         if not signature_ok(secret, body, request.headers.get("X-Hub-Signature-256")):
             return _count(event, "bad_signature", _error(401, "missing or wrong signature"))
         guid = request.headers.get("X-GitHub-Delivery", "")
-        if not event or not guid or len(guid) > 100:
+        if not event or not guid or len(guid) > 100 or not guid.isprintable():
             return _count(
                 event,
                 "bad_request",
@@ -92,34 +145,45 @@ def make_handler(
             )
         try:
             payload = _payload(request, body)
-        except (ValueError, KeyError, UnicodeDecodeError):
+        except (ValueError, KeyError, UnicodeDecodeError, RecursionError):  # or nested too deep
             return _count(event, "bad_json", _error(400, "body is not valid JSON"))
         if not isinstance(payload, dict):
             return _count(event, "bad_json", _error(400, "body is not a JSON object"))
         if event == "ping":
             return _count(event, "ping", web.json_response({"pong": True}))
-        if not wanted(sansio.Event(payload, event=event, delivery_id=guid)):
-            return _count(event, "ignored", web.json_response({"ignored": True}))
-        delivery = Delivery(
-            id=guid,
-            event=event,
-            action=payload.get("action"),
-            installation=(payload.get("installation") or {}).get("id"),
-            repo=(payload.get("repository") or {}).get("full_name"),
-            key=job_key(event, payload),
-            payload=json.dumps(payload).encode(),
-        )
-        if not store.add_delivery(delivery):
+        try:
+            if not wanted(sansio.Event(payload, event=event, delivery_id=guid)):
+                return _count(event, "ignored", web.json_response({"ignored": True}))
+            delivery: Delivery | None = Delivery(
+                id=guid,
+                event=event,
+                action=payload.get("action"),
+                installation=(payload.get("installation") or {}).get("id"),
+                repo=(payload.get("repository") or {}).get("full_name"),
+                key=job_key(event, payload),
+                payload=json.dumps(payload).encode(),
+            )
+        except (AttributeError, KeyError, TypeError):  # a field of another JSON type than GitHub's
+            delivery = None
+        if delivery is None or not _storable(delivery):
+            return _count(event, "bad_payload", _error(400, "payload is not shaped like GitHub's"))
+        received = datetime.now(UTC)  # before its job can begin to evaluate
+        if store.blocking_io:
+            stored = await asyncio.to_thread(_record, store, delivery, received)
+        else:
+            stored = _record(store, delivery, received)
+        if not stored:
             return _count(event, "duplicate", web.json_response({"duplicate": True}))
         wake()
-        log.info(
-            "delivery stored", extra={"delivery_id": guid, "event": event, "repo": delivery.repo}
-        )
+        _, pr = key_parts(delivery.key)
+        about = {"installation": delivery.installation, "repo": delivery.repo, "pr": pr}
+        log.info("delivery stored", extra={"delivery_id": guid, "event": event, **about})
         return _count(event, "queued", web.json_response({"queued": True}, status=202))
 
     return receive
 
 
 def _count(event: str, outcome: str, response: web.Response) -> web.Response:
-    metrics.deliveries_total.labels(event=event or "unknown", outcome=outcome).inc()
+    label = event if event in EVENTS else "other" if event else "unknown"
+    metrics.deliveries_total.labels(event=label, outcome=outcome).inc()
     return response

@@ -119,20 +119,40 @@ class Handbook:
         return str(commit["sha"])
 
 
+def install_app(fake: Any) -> Any:
+    """The App registered and installed on the acme organization, whose team leads holds A;
+    its credentials."""
+    credentials = fake.setup_app()
+    fake.create_installation("acme")
+    fake.set_team_members("acme", "leads", ["lee", "lou"])
+    return credentials
+
+
+def create_handbook(fake: Any, repo: str, files: dict[str, str]) -> None:
+    """A handbook repository of acme, where everyone the RAPID roles name may review."""
+    fake.create_repo(repo, files=files)
+    fake.add_collaborators(repo, ["dee", "lee", "lou", "ivy", "pat", "author"])
+
+
+def app_env(fake: Any, credentials: Any, tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment of rapidvet processes acting as the installed App against `fake`."""
+    return service_env(
+        tmp,
+        fake.url,
+        key=credentials.private_key,
+        RAPIDVET_APP_ID=str(credentials.app_id),
+        **extra,
+    )
+
+
 def open_handbook(
     stack: ExitStack, fake: Any, tmp: Path, files: dict[str, str] | None = None
 ) -> Handbook:
     """The App registered and serving, the repository with its team, a branch editing the plan
     and a pull request opened from it (no webhook sent yet)."""
-    credentials = fake.setup_app()
-    fake.create_installation("acme")
-    fake.create_repo(REPO, files=files or FILES)
-    fake.set_team_members("acme", "leads", ["lee", "lou"])
-    fake.add_collaborators(REPO, ["dee", "lee", "lou", "ivy", "pat", "author"])
-    env = service_env(
-        tmp, fake.url, key=credentials.private_key, RAPIDVET_APP_ID=str(credentials.app_id)
-    )
-    server = stack.enter_context(running_service(env, tmp))
+    credentials = install_app(fake)
+    create_handbook(fake, REPO, files or FILES)
+    server = stack.enter_context(running_service(app_env(fake, credentials, tmp), tmp))
     fake.create_branch(REPO, "plan-update")
     edited = PLAN.replace("once a year", "twice a year")
     fake.commit(REPO, "plan-update", {PLAN_PATH: edited}, message="Review twice", author="author")
