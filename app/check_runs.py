@@ -12,6 +12,7 @@ from typing import Any
 
 from gidgethub.abc import GitHubAPI
 
+from rapidvet.app import timeline
 from rapidvet.app.repo_files import owner_repo
 from rapidvet.app.store import Store
 
@@ -50,9 +51,10 @@ async def publish(
     output = {"title": run.title, "summary": run.summary, "text": run.text}
     body = {"conclusion": run.conclusion, "details_url": details_url, "actions": [RECHECK]}
     if known is not None:
-        await gh.patch(
+        updated = await gh.patch(
             UPDATE, {**owner_repo(repo), "check_run_id": known}, data={**body, "output": output}
         )
+        timeline.check_run(store, repo, head_sha, updated, created=False)
         return int(known)
     first, rest = (
         run.annotations[:ANNOTATIONS_PER_REQUEST],
@@ -72,6 +74,7 @@ async def publish(
     )
     check_run_id = int(created["id"])
     store.put_value("check_run", key, str(check_run_id))
+    timeline.check_run(store, repo, head_sha, created, created=True)
     for start in range(0, len(rest), ANNOTATIONS_PER_REQUEST):
         chunk = rest[start : start + ANNOTATIONS_PER_REQUEST]
         await gh.patch(

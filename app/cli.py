@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from rapidvet.app.commands import UsageError, check, config, db, explain, report, serve
+from rapidvet.app.commands import UsageError, check, config, db, explain, reconcile, report, serve
 
-COMMANDS = (check, report, config, explain, serve, db)
+COMMANDS = (check, report, config, explain, serve, db, reconcile)
 
 
 class _Parser(argparse.ArgumentParser):

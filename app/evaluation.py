@@ -10,14 +10,16 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
+from rapidvet.app import timeline
 from rapidvet.app.check_runs import RAPID, STRUCTURE, CheckRun, done, publish
 from rapidvet.app.pull_snapshot import PullSnapshot, read_pull, read_teams
+from rapidvet.app.reconcile import note_evaluation
 from rapidvet.app.repo_files import owner_repo
 from rapidvet.app.store import Store
 from rapidvet.checks.model import Finding, Severity
@@ -26,8 +28,11 @@ from rapidvet.workflows.approval import Conclusion
 from rapidvet.workflows.changes import ChangedBlock
 from rapidvet.workflows.decision import Decision, PullRequest, decide
 from rapidvet.workflows.pull_request import review_request
+from rapidvet.workflows.reviews import Review
 
 log = logging.getLogger("rapidvet.evaluation")
+# Records scope of the last evaluation of each pull request ("owner/repo#n"), for its page.
+SUMMARIES = "evaluation"
 REQUEST_REVIEWERS = "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers"
 RAPID_CONCLUSION = {
     Conclusion.SUCCESS: "success",
@@ -44,9 +49,10 @@ class Evaluation:
     decision: Decision
     blocks: tuple[ChangedBlock, ...]
     findings: tuple[tuple[str, Finding], ...]  # (path, finding) on the changed plans
+    started: datetime  # when reading began; the reconciler compares it with the last event
 
 
-def judge(snapshot: PullSnapshot, today: date) -> Evaluation:
+def judge(snapshot: PullSnapshot, today: date, started: datetime) -> Evaluation:
     """The decision and the structural findings, from what was read; no I/O."""
     pull, config = snapshot.pull, snapshot.config.config
     request = review_request(
@@ -70,7 +76,7 @@ def judge(snapshot: PullSnapshot, today: date) -> Evaluation:
         for finding in check_page(head, path, options).findings:
             if any(start <= finding.line <= end for start, end in spans):
                 findings.append((path, finding))
-    return Evaluation(snapshot, decision, tuple(request.blocks), tuple(findings))
+    return Evaluation(snapshot, decision, tuple(request.blocks), tuple(findings), started)
 
 
 async def assess(
@@ -78,14 +84,15 @@ async def assess(
 ) -> Evaluation:
     """Read and judge one pull request, with the members of the teams that hold roles;
     `known` is the pull request from the webhook payload, when it carries one."""
+    started = datetime.now(UTC)
     snapshot = await read_pull(gh, repo, number, known)
-    evaluation = judge(snapshot, today)
+    evaluation = judge(snapshot, today, started)
     teams = {
         r.holder.handle for r in evaluation.decision.rows if r.holder.is_team and r.holder.handle
     }
     if teams:
         snapshot.teams = await read_teams(gh, teams)
-        evaluation = judge(snapshot, today)
+        evaluation = judge(snapshot, today, started)
     return evaluation
 
 
@@ -99,7 +106,10 @@ async def report(
         await publish(gh, store, pull.repo, pull.head_sha, structure_run(evaluation), pull.html_url)
     await publish(gh, store, pull.repo, pull.head_sha, rapid_run(evaluation), pull.html_url)
     await request_reviewers(gh, store, evaluation)
-    store.put_value("evaluation", f"{pull.repo}#{pull.number}", summary_json(evaluation))
+    key = f"{pull.repo}#{pull.number}"
+    store.put_value(SUMMARIES, key, summary_json(evaluation))
+    note_evaluation(store, key, evaluation.started)
+    timeline.evaluated(store, pull, evaluation.decision)
 
 
 def structure_run(evaluation: Evaluation) -> CheckRun:
@@ -202,6 +212,7 @@ async def request_reviewers(gh: GitHubAPI, store: Store, evaluation: Evaluation)
             {**owner_repo(pull.repo), "number": pull.number},
             data={"reviewers": new_users, "team_reviewers": new_teams},
         )
+        timeline.reviewers_requested(store, pull, new_users, new_teams)
     except BadRequest as err:
         # A holder who is no collaborator cannot be requested; the check still names them.
         log.warning("review request refused (%s) for %s", err.status_code, scope)
@@ -216,6 +227,24 @@ def summary_json(evaluation: Evaluation) -> str:
         {
             "head_sha": pull.head_sha,
             "conclusion": str(decision.conclusion),
+            "title": decision.title,
+            "pull": {
+                "number": pull.number,
+                "url": pull.html_url,
+                "author": pull.author,
+                "base_sha": pull.base_sha,
+                "base_ref": pull.base_ref,
+            },
+            "blocks": [
+                {
+                    "path": b.path,
+                    "title": b.block.title,
+                    "line": b.block.line,
+                    "end_line": b.block.end_line,
+                    "change": str(b.change),
+                }
+                for b in evaluation.blocks
+            ],
             "rows": [
                 {
                     "path": r.block.path,
@@ -223,20 +252,61 @@ def summary_json(evaluation: Evaluation) -> str:
                     "line": r.block.block.line,
                     "role": r.role,
                     "holder": r.holder.name,
+                    "handle": r.holder.handle,
+                    "required": r.required,
                     "state": str(r.state),
                     "reviewer": r.review.user if r.review else None,
+                    "review": _review_json(r.review),
+                    "by_author": r.by_author,
+                    "waiting_on": list(r.waiting_on),
                 }
                 for r in decision.rows
+            ],
+            "unblocks": [
+                {
+                    "reviewer": u.reviewer.name,
+                    "handle": u.reviewer.handle,
+                    "completes": u.completes,
+                    "rows": [
+                        {"path": r.block.path, "block": r.block.block.title, "role": r.role}
+                        for r in u.rows
+                    ],
+                }
+                for u in decision.unblocks
             ],
             "findings": [
                 {
                     "path": p,
                     "line": f.line,
+                    "end_line": f.end_line,
                     "rule": f.rule,
                     "severity": str(f.severity),
                     "message": f.message,
+                    "fix": f.fix,
                 }
                 for p, f in evaluation.findings
             ],
+            "notes": [
+                {
+                    "code": n.code,
+                    "severity": str(n.severity),
+                    "message": n.message,
+                    "path": n.path,
+                    "line": n.line,
+                }
+                for n in decision.notes
+            ],
         }
     )
+
+
+def _review_json(review: Review | None) -> dict[str, object] | None:
+    if review is None:
+        return None
+    return {
+        "id": review.id,
+        "user": review.user,
+        "state": str(review.verdict),
+        "submitted_at": review.submitted_at.isoformat(),
+        "commit": review.commit_id,
+    }

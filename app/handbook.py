@@ -8,14 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rapidvet.app.commands import UsageError
-from rapidvet.checks.toc import (
-    DEFAULT_SUMMARY,
-    gitbook_summary_location,
-    summary_paths,
-    toctree_paths,
-)
-
-SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "_build", "__pycache__"})
+from rapidvet.checks.layout import GITBOOK_CONFIG, SKIPPED_DIRS, is_page, toc_sources
+from rapidvet.checks.toc import gitbook_summary_location
 
 
 @dataclass(frozen=True)
@@ -41,13 +35,20 @@ def pages(paths: Iterable[str]) -> list[Page]:
     return found
 
 
-def _walk(root: Path) -> Iterator[Page]:
+def _files(root: Path) -> Iterator[str]:
+    """Every file below `root` outside the skipped folders, root-relative with `/`, in the
+    order of `checks.layout.walk_order`."""
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/")
         for file in sorted(files):
-            if file.endswith(".md"):
-                full = os.path.join(folder, file)
-                yield Page(full, os.path.relpath(full, root).replace(os.sep, "/"), str(root))
+            yield file if prefix == "." else f"{prefix}/{file}"
+
+
+def _walk(root: Path) -> Iterator[Page]:
+    for rel in _files(root):
+        if is_page(rel):
+            yield Page(os.path.join(root, rel), rel, str(root))
 
 
 def read_page(path: str) -> str:
@@ -65,22 +66,9 @@ def table_of_contents(root: str) -> frozenset[str] | None:
     """Paths the handbook's table of contents lists: GitBook's SUMMARY.md (located through
     .gitbook.yaml when present), else Sphinx toctrees; None when the handbook has neither."""
     base = Path(root)
-    gitbook = base / ".gitbook.yaml"
-    book_root, summary = "", DEFAULT_SUMMARY
-    if gitbook.is_file():
-        book_root, summary = gitbook_summary_location(read_page(str(gitbook)))
-    summary_file = base / summary
-    if summary_file.is_file():
-        folder = os.path.dirname(summary)
-        return summary_paths(read_page(str(summary_file)), folder, root=book_root)
-    # Sphinx: toctree entries starting with "/" are relative to the folder holding conf.py.
-    conf = next(iter(sorted(base.rglob("conf.py"), key=lambda p: len(p.parts))), None)
-    source_root = conf.parent.relative_to(base).as_posix() if conf else ""
-    source_root = "" if source_root == "." else source_root
-    listed: set[str] = set()
-    for rst in sorted(base.rglob("*.rst")):
-        if SKIPPED_DIRS.isdisjoint(rst.relative_to(base).parts):
-            rel = rst.relative_to(base).as_posix()
-            text = read_page(str(rst))
-            listed |= toctree_paths(text, os.path.dirname(rel), source_root=source_root)
-    return frozenset(listed) if listed else None
+    files = set(_files(base))
+    gitbook = None
+    if GITBOOK_CONFIG in files:
+        gitbook = gitbook_summary_location(read_page(str(base / GITBOOK_CONFIG)))
+    sources = toc_sources(files, gitbook)
+    return sources.toc({path: read_page(str(base / path)) for path in sources.files})

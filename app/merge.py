@@ -9,14 +9,17 @@ marker and is looked for before posting.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import random
 from dataclasses import dataclass
 from typing import Any
 
 from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
+from rapidvet.app import timeline
 from rapidvet.app.evaluation import Evaluation
 from rapidvet.app.repo_files import owner_repo, read_text
 from rapidvet.app.store import Store
@@ -39,7 +42,11 @@ BLOBS = "/repos/{owner}/{repo}/git/blobs"
 TREES = "/repos/{owner}/{repo}/git/trees"
 PULLS = "/repos/{owner}/{repo}/pulls"
 COMMENTS = "/repos/{owner}/{repo}/issues/{number}/comments{?per_page}"
-TRIES = 5  # ref updates lost to concurrent pushes before giving up
+TRIES = 10  # ref updates lost to concurrent pushes before giving up
+# Before each new try, a random pause of up to this many seconds, doubled per lost try
+# (capped at a second): recorders that lost the race to each other spread out instead of
+# racing again at once. Without it, a few merges recorded at once ran out of 5 tries.
+RETRY_PAUSE = 0.05
 
 
 class MergeRecordFailed(Exception):
@@ -112,6 +119,7 @@ async def record(gh: GitHubAPI, store: Store, evaluation: Evaluation, web_url: s
     first_try = store.claim_value("merge_comment_intent", key, "1")
     progress.comment = await _comment_once(gh, pull.repo, pull.number, merged, body, first_try)
     store.put_value("merge_record", key, progress.dumps())
+    timeline.merge_recorded(store, pull, progress.commit, progress.comment, web_url)
     return progress
 
 
@@ -162,7 +170,9 @@ async def _commit(
     """Write the record as one commit on `branch`: read the tip, edit, blobs, tree, commit,
     move the ref without force; when someone pushed in between, read again and redo."""
     names = owner_repo(evaluation.snapshot.pull.repo)
-    for _ in range(TRIES):
+    for attempt in range(TRIES):
+        if attempt:
+            await asyncio.sleep(random.uniform(0, min(1.0, RETRY_PAUSE * 2**attempt)))
         ref: Any = await gh.getitem(REF, {**names, "ref": f"heads/{branch}"})
         tip = ref["object"]["sha"]
         outcome = _record(

@@ -1,4 +1,8 @@
-"""The running App: store, GitHub client, worker and web server wired from the settings."""
+"""The running App: store, GitHub client, worker and web server wired from the settings.
+
+A server with no App credentials yet serves the set-up page (and answers webhooks 503); its
+worker starts once the credentials exist, stored by the set-up page or found in the database.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ from datetime import UTC, date, datetime
 from aiohttp import web
 from gidgethub import sansio
 
-from rapidvet.app.github import GitHubApp
+from rapidvet.app.credentials import Registration
 from rapidvet.app.handlers import router
 from rapidvet.app.handlers.context import Context
+from rapidvet.app.logs import bind
 from rapidvet.app.periodic import Schedule
 from rapidvet.app.settings import Settings
 from rapidvet.app.sqlite_store import SqliteStore
-from rapidvet.app.store import Job, JobWorker, RunJob, Store, open_store
+from rapidvet.app.store import Job, JobWorker, RunJob, Store, key_parts, open_store
 from rapidvet.app.web import make_app
 from rapidvet.app.worker import Worker
 
@@ -27,15 +32,24 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def job_runner(github: GitHubApp, context: Context) -> RunJob:
+def job_runner(registration: Registration, context: Context) -> RunJob:
     async def run_job(job: Job) -> None:
+        repo, pr = key_parts(job.key)
+        # Every line logged for this try from here on, run_try's own included, carries the
+        # job's fields. Both workers run each job in a task of its own, so they end with it.
+        bind(
+            delivery_id=job.delivery_id,
+            event=job.event,
+            installation=job.installation,
+            repo=repo,
+            pr=pr,
+        )
         if job.installation is None:
-            log.warning(
-                "delivery without an installation: nothing to do",
-                extra={"delivery_id": job.delivery_id},
-            )
+            log.warning("delivery without an installation: nothing to do")
             return
-        gh = await github.installation_api(job.installation)
+        if registration.github is None:  # jobs only run once the App is registered
+            raise RuntimeError("the App is not registered yet")
+        gh = await registration.github.installation_api(job.installation)
         event = sansio.Event(job.payload, event=job.event, delivery_id=job.delivery_id)
         await router.dispatch(event, gh, context)
 
@@ -66,28 +80,34 @@ async def run(
 ) -> None:
     """Serve webhooks and/or work the queue until SIGTERM or SIGINT."""
     store = open_migrated(settings)
-    github = GitHubApp(settings)
+    try:
+        registration = Registration(settings, store)  # a stored secret it cannot read stops here
+    except BaseException:
+        store.close()
+        raise
     context = Context(store, settings.web_url, today)
-    jobs = make_worker(store, job_runner(github, context), settings)
+    jobs = make_worker(store, job_runner(registration, context), settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     runner = None
     if web_server:
-        runner = web.AppRunner(make_app(store, settings.webhook_secret, jobs.wake), access_log=None)
+        runner = web.AppRunner(make_app(registration, jobs.wake), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
         bound = runner.addresses[0] if runner.addresses else (host, port)
         log.info("listening on http://%s:%s", bound[0], bound[1])
     try:
-        if worker:
+        if not registration.refresh():
+            log.info("no GitHub App yet: open the set-up page (/) to register one")
+        if await registration.wait(stop) and worker:
             await jobs.run(stop)
         else:
             await stop.wait()
     finally:
         if runner is not None:
             await runner.cleanup()
-        await github.close()
+        await registration.close()
         store.close()

@@ -1,6 +1,8 @@
 """The one settings object, read from the environment (and an optional `.env` file) here only.
 
-Missing or malformed settings stop start-up with one line naming the variable.
+Malformed settings stop start-up with one line naming the variable. The App's own credentials
+may be missing here: the database may hold them (see `credentials`), or the App is not
+registered yet and the set-up page registers it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, cast
 from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
 
 from rapidvet.app.commands import UsageError
 
@@ -17,6 +22,11 @@ PREFIX = "RAPIDVET_"
 DEFAULT_GITHUB_URL = "https://api.github.com"
 DEFAULT_DATABASE_URL = "sqlite:///rapidvet.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+PAGES = ("public", "repo-readers", "off")
+Pages = Literal["public", "repo-readers", "off"]
+GENERATE_SECRET_KEY = (
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
 
 
 class SettingsError(UsageError):
@@ -25,14 +35,22 @@ class SettingsError(UsageError):
 
 @dataclass(frozen=True)
 class Settings:
-    app_id: int
-    private_key: str
-    webhook_secret: str
+    # The App's credentials as the environment gives them; 0 and "" where it does not. They
+    # keep plain types because the GitHub client signs with them once `credentials` has
+    # filled them in from the database.
+    app_id: int = 0
+    private_key: str = ""
+    webhook_secret: str = ""
+    client_id: str = ""  # the App's OAuth client, for signing in to the pages
+    client_secret: str = ""
     github_url: str = DEFAULT_GITHUB_URL
     database_url: str = DEFAULT_DATABASE_URL
     log_level: str = "INFO"
     max_attempts: int = 5  # tries of one job before it is parked as dead
     retention_days: int = 30  # finished deliveries older than this are pruned
+    public_url: str | None = None  # where GitHub and browsers reach this server
+    secret_key: str | None = None  # Fernet key: App secrets at rest, session cookies
+    pages: Pages = "repo-readers"  # who sees a repository's pages
 
     def __repr__(self) -> str:
         # Never let a key or secret reach a log line or a traceback.
@@ -71,26 +89,27 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | None = "
     if env_file and Path(env_file).is_file():
         source = {**read_env_file(Path(env_file)), **source}
 
-    def get(name: str, default: str | None = None) -> str:
-        value = source.get(PREFIX + name, "").strip()
-        if value:
-            return value
-        if default is None:
-            raise SettingsError(f"{PREFIX}{name} is not set")
-        return default
+    def get(name: str, default: str = "") -> str:
+        return source.get(PREFIX + name, "").strip() or default
 
     app_id = get("APP_ID")
-    if not app_id.isdigit():
+    if app_id and not app_id.isdigit():
         raise SettingsError(f"{PREFIX}APP_ID must be a number, got {app_id!r}")
+    public_url = get("PUBLIC_URL")
     return Settings(
-        app_id=int(app_id),
+        app_id=int(app_id or 0),
         private_key=_private_key(source),
         webhook_secret=get("WEBHOOK_SECRET"),
+        client_id=get("CLIENT_ID"),
+        client_secret=get("CLIENT_SECRET"),
         github_url=_url(get("GITHUB_URL", DEFAULT_GITHUB_URL), "GITHUB_URL"),
         database_url=_database_url(get("DATABASE_URL", DEFAULT_DATABASE_URL)),
         log_level=_log_level(get("LOG_LEVEL", "INFO")),
         max_attempts=_positive(get("MAX_ATTEMPTS", "5"), "MAX_ATTEMPTS"),
         retention_days=_positive(get("RETENTION_DAYS", "30"), "RETENTION_DAYS"),
+        public_url=_url(public_url, "PUBLIC_URL") if public_url else None,
+        secret_key=_secret_key(get("SECRET_KEY")),
+        pages=_pages(get("PAGES", "repo-readers")),
     )
 
 
@@ -103,7 +122,7 @@ def _private_key(source: Mapping[str, str]) -> str:
         except OSError as err:
             raise SettingsError(f"{PREFIX}PRIVATE_KEY_PATH: {path}: {err.strerror}") from None
     if not text:
-        raise SettingsError(f"{PREFIX}PRIVATE_KEY (or {PREFIX}PRIVATE_KEY_PATH) is not set")
+        return ""
     if "-----BEGIN" not in text or "PRIVATE KEY-----" not in text:
         raise SettingsError(f"{PREFIX}PRIVATE_KEY is not a PEM private key")
     return text + "\n"
@@ -134,3 +153,22 @@ def _positive(value: str, name: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"{PREFIX}{name} must be a positive number, got {value!r}")
     return int(value)
+
+
+def _secret_key(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        Fernet(value)
+    except ValueError:
+        raise SettingsError(
+            f"{PREFIX}SECRET_KEY must be a Fernet key (32 url-safe base64-encoded bytes);"
+            f" generate one with: {GENERATE_SECRET_KEY}"
+        ) from None
+    return value
+
+
+def _pages(value: str) -> Pages:
+    if value.lower() not in PAGES:
+        raise SettingsError(f"{PREFIX}PAGES must be one of {', '.join(PAGES)}, got {value!r}")
+    return cast(Pages, value.lower())

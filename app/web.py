@@ -1,18 +1,23 @@
-"""The aiohttp application: webhooks in, health and metrics out."""
+"""The aiohttp application: webhooks in, health and metrics out, and the pages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from rapidvet.app.credentials import Registration
 from rapidvet.app.handlers import handled
-from rapidvet.app.store import Store
+from rapidvet.app.pages import setup_pages
 from rapidvet.app.webhooks import MAX_BODY, make_handler
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-def make_app(store: Store, webhook_secret: str, wake: Callable[[], None]) -> web.Application:
+
+def make_app(registration: Registration, wake: Callable[[], None]) -> web.Application:
+    store = registration.store
     app = web.Application(client_max_size=MAX_BODY + 1)
 
     async def healthz(request: web.Request) -> web.Response:
@@ -28,8 +33,29 @@ def make_app(store: Store, webhook_secret: str, wake: Callable[[], None]) -> web
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return response
 
-    app.router.add_post("/webhooks", make_handler(store, webhook_secret, handled, wake))
+    app.router.add_post("/webhooks", _webhooks(registration, wake))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    setup_pages(app, registration, wake)
     return app
+
+
+def _webhooks(registration: Registration, wake: Callable[[], None]) -> Handler:
+    """POST /webhooks: 503 until the App is registered, then deliveries checked with its secret."""
+
+    @functools.cache
+    def receiver(secret: str) -> Handler:
+        handler: Handler = make_handler(registration.store, secret, handled, wake)
+        return handler
+
+    async def receive(request: web.Request) -> web.StreamResponse:
+        credentials = registration.credentials
+        if credentials is None:
+            return web.json_response(
+                {"error": "not configured: register the GitHub App on this server's / page"},
+                status=503,
+            )
+        return await receiver(credentials.webhook_secret)(request)
+
+    return receive

@@ -1,7 +1,8 @@
 """The handbook measures of the SOP plan: how many plans, how fresh, what is missing.
 
-Pure: the caller supplies every page's blocks, the TOC and today's date, so the CLI report
-and the dashboard compute the same numbers from the same function.
+Pure: the caller supplies every page's blocks (or the plans a stored snapshot kept of them),
+the TOC and today's date, so the CLI report and the dashboard compute the same numbers with
+the same function, `measured`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from rapidvet.checks.toc import listed
 FRESH_DAYS = 365  # the SOP measure: "vetted within the last 12 months"
 
 
-@dataclass(frozen=True)
-class PlanEntry:
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A plan as the measures count it, whatever the date."""
+
     path: str
     line: int
     title: str
@@ -26,10 +29,16 @@ class PlanEntry:
     period: str | None
     rapid: str | None
     vetted: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEntry(Plan):
+    """A plan measured on a day."""
+
     age_days: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlaceholderEntry:
     path: str
     line: int
@@ -37,7 +46,7 @@ class PlaceholderEntry:
     marker: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandbookMeasures:
     today: date
     pages: int
@@ -56,19 +65,61 @@ class HandbookMeasures:
         return round(100 * self.fresh / len(self.plans), 1) if self.plans else None
 
 
-def _entry(path: str, block: Block, today: date) -> PlanEntry:
+def block_entry(path: str, block: Block) -> Plan | PlaceholderEntry:
+    """What one block of a page adds to the measures."""
+    if block.placeholder is not None:
+        return PlaceholderEntry(path, block.line, block.title, block.placeholder)
     vetted_row, period, rapid = block.row("vetted date"), block.row("period"), block.row("rapid")
     parsed = parse_date(vetted_row.value) if vetted_row else None
-    vetted = parsed.value if parsed else None
-    return PlanEntry(
+    return Plan(
         path=path,
         line=block.line,
         title=block.title,
         kind=block.kind,
         period=period.value if period else None,
         rapid=rapid.value if rapid else None,
-        vetted=vetted,
-        age_days=(today - vetted).days if vetted else None,
+        vetted=parsed.value if parsed else None,
+    )
+
+
+def unlisted_pages(paths: Iterable[str], toc: frozenset[str] | None) -> tuple[str, ...] | None:
+    """The pages the table of contents leaves out (a SUMMARY.md is the TOC itself); None
+    when the handbook has no table of contents."""
+    if toc is None:
+        return None
+    return tuple(p for p in paths if not listed(p, toc) and p.rsplit("/", 1)[-1] != "SUMMARY.md")
+
+
+def measured(
+    pages: int,
+    plans: Iterable[Plan],
+    placeholders: Iterable[PlaceholderEntry],
+    unlisted: tuple[str, ...] | None,
+    today: date,
+    stale_after_days: int = FRESH_DAYS,
+) -> HandbookMeasures:
+    """The measures on `today` of a handbook of `pages` pages holding these plans."""
+    entries = tuple(
+        PlanEntry(
+            p.path,
+            p.line,
+            p.title,
+            p.kind,
+            p.period,
+            p.rapid,
+            p.vetted,
+            (today - p.vetted).days if p.vetted else None,
+        )
+        for p in plans
+    )
+    return HandbookMeasures(
+        today=today,
+        pages=pages,
+        plans=entries,
+        placeholders=tuple(placeholders),
+        stale=tuple(p for p in entries if p.age_days is not None and p.age_days > stale_after_days),
+        unvetted=tuple(p for p in entries if p.vetted is None),
+        unlisted=unlisted,
     )
 
 
@@ -79,29 +130,16 @@ def handbook_measures(
     stale_after_days: int = FRESH_DAYS,
 ) -> HandbookMeasures:
     """Measures over (repository path, blocks) for every markdown page of a handbook."""
-    plans: list[PlanEntry] = []
+    plans: list[Plan] = []
     placeholders: list[PlaceholderEntry] = []
     paths: list[str] = []
     for path, blocks in pages:
         paths.append(path)
         for block in blocks:
-            if block.placeholder is None:
-                plans.append(_entry(path, block, today))
+            entry = block_entry(path, block)
+            if isinstance(entry, PlaceholderEntry):
+                placeholders.append(entry)
             else:
-                placeholders.append(
-                    PlaceholderEntry(path, block.line, block.title, block.placeholder)
-                )
-    unlisted = None
-    if toc is not None:
-        unlisted = tuple(
-            p for p in paths if not listed(p, toc) and p.rsplit("/", 1)[-1] != "SUMMARY.md"
-        )
-    return HandbookMeasures(
-        today=today,
-        pages=len(paths),
-        plans=tuple(plans),
-        placeholders=tuple(placeholders),
-        stale=tuple(p for p in plans if p.age_days is not None and p.age_days > stale_after_days),
-        unvetted=tuple(p for p in plans if p.vetted is None),
-        unlisted=unlisted,
-    )
+                plans.append(entry)
+    unlisted = unlisted_pages(paths, toc)
+    return measured(len(paths), plans, placeholders, unlisted, today, stale_after_days)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fake_github.fixtures"]
+pytest_plugins = ["tests.fake_github.fixtures", "tests.browser"]
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("RAPIDVET_CORPUS", ROOT.parent / "shared" / "corpus"))

@@ -54,3 +54,18 @@ def test_package_data_is_in_the_wheel(wheel):
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "rapidvet = rapidvet.app.cli:main" in text
+
+
+def test_every_source_module_and_page_asset_is_in_the_wheel(wheel):
+    # A subpackage missing from pyproject's list works in the editable install and breaks
+    # the wheel; compare the tree with the archive instead of trusting the list.
+    names = set(zipfile.ZipFile(wheel).namelist())
+    wanted = {
+        f"rapidvet/{path.relative_to(ROOT).as_posix()}"
+        for folder in ("app", "checks", "workflows")
+        for path in (ROOT / folder).rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and (path.suffix == ".py" or {"templates", "static"} & set(path.parts))
+    }
+    assert wanted - names == set()

@@ -4,7 +4,8 @@ Each API request passes through `STAGES`, outermost first: the request log; GitH
 headers and rate limit accounting; validation against GitHub's OpenAPI description (a request
 that does not match is answered 404/422 and recorded as a failure, as is one for an endpoint the
 fake lacks); GitHub-style error bodies; injected faults; authentication; ETag/304 handling; then
-the endpoint. The control API under `/_fake/` skips them all.
+the endpoint. The control API under `/_fake/` skips them all, and so do the pages of GitHub's
+web host (`webhost`), served by the same server: their paths never clash with the API's.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.fake_github import rest
+from tests.fake_github import rest, webhost
 from tests.fake_github.auth import authenticate, bucket_key
 from tests.fake_github.control import Control, ControlError
 from tests.fake_github.gitstore import GitError
@@ -48,6 +49,7 @@ from tests.fake_github.state import GitHubError, State
 from tests.fake_github.webhooks import deliver
 
 CONTROL_PREFIX = "/_fake/"
+WEB_HANDLERS = frozenset(r.handler for r in webhost.routes if isinstance(r, web.RouteDef))
 MAX_REQUEST_BYTES = 150 * 1024 * 1024  # a 100 MB blob, base64-encoded
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -228,7 +230,15 @@ async def inject_faults(request: web.Request, handler: Handler) -> web.StreamRes
 async def check_credentials(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = request.app[STATE]
     credential = authenticate(state, request.headers.get("Authorization"), request.path)
-    token = credential.token
+    token, user = credential.token, credential.user
+    if user is not None and "repo" in request.match_info:
+        # A user token reaches what the user can read, and of private repositories only those
+        # the App is installed on.
+        wanted = state.repo(request.match_info["owner"], request.match_info["repo"])
+        if not state.can_read(user, wanted) or (
+            wanted.private and state.installation_for(wanted) is None
+        ):
+            raise GitHubError(404, "Not Found")
     if token is not None:
         # A token reaches only its installation's repositories and account; others look absent.
         owner = request.match_info.get("owner") or request.match_info.get("org")
@@ -245,7 +255,7 @@ async def check_credentials(request: web.Request, handler: Handler) -> web.Strea
                 403, f"API rate limit exceeded for installation ID {token.installation_id}."
             )
     request[CREDENTIAL] = credential
-    request[LOG]["auth"] = f"installation:{token.installation_id}" if token is not None else "app"
+    request[LOG]["auth"] = credential.describe()
     return await handler(request)
 
 
@@ -281,8 +291,9 @@ STAGES: tuple[Stage, ...] = (
 
 @web.middleware
 async def github_api(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Run API requests through `STAGES`; control requests go straight to their handler."""
-    if request.path.startswith(CONTROL_PREFIX):
+    """Run API requests through `STAGES`; control requests and the web host's pages go straight
+    to their handler."""
+    if request.path.startswith(CONTROL_PREFIX) or request.match_info.handler in WEB_HANDLERS:
         return await handler(request)
     for stage in reversed(STAGES):
         handler = _wrap(stage, handler)
@@ -355,6 +366,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = True) -
 
     app[REDELIVER] = lambda delivery_id: _redeliver(app, delivery_id)
     app.router.add_post(CONTROL_PREFIX + "{operation}", _control)
+    app.add_routes(webhost.routes)
     app.add_routes(rest.routes)
     app.cleanup_ctx.append(_client_session)
     return app

@@ -21,6 +21,9 @@ from tests.fake_github.webhooks import WebhookBuilder, deliver
 REVIEW_STATES = ("APPROVED", "CHANGES_REQUESTED", "COMMENTED")
 OPERATIONS = (
     "register_app",
+    "create_manifest_code",
+    "sign_in_as",
+    "set_org_role",
     "create_installation",
     "create_repo",
     "create_branch",
@@ -104,6 +107,34 @@ class Control:
             webhook_secret=webhook_secret,
         )
         return self.shapes.app(app)
+
+    def create_manifest_code(
+        self, manifest: dict[str, Any], *, org: str | None = None
+    ) -> dict[str, Any]:
+        """Register the App a manifest describes, as posting it to GitHub's "new App" page does
+        (owned by `org`, or else the signed-in web user): the App, and the code that
+        `POST /app-manifests/{code}/conversions` turns into its credentials."""
+        code = self.state.create_app_from_manifest(manifest, org)
+        return {"code": code, "app": self.shapes.app(self.state.require_app())}
+
+    def sign_in_as(self, login: str) -> str:
+        """Who is signed in on the web host: owns Apps registered for no organization, and
+        authorizes the App on its OAuth page."""
+        self.state.web_user = self.state.user(login).login
+        return self.state.web_user
+
+    def set_org_role(self, org: str, login: str, role: str | None = "admin") -> str | None:
+        """Make `login` an "admin" (owner) or "member" of organization `org`; None removes
+        them (membership through a team remains)."""
+        if role not in ("admin", "member", None):
+            raise ValueError(f"role must be admin, member or None, not {role!r}")
+        self.state.user(org, "Organization")
+        key = (org.lower(), self.state.user(login).login.lower())
+        if role is None:
+            self.state.org_roles.pop(key, None)
+        else:
+            self.state.org_roles[key] = role
+        return self.state.org_role(org, login)
 
     def create_installation(
         self, account: str, *, account_type: str = "Organization"

@@ -27,6 +27,14 @@ class App:
     created_at: datetime
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    client_secret: str = ""  # the App's OAuth client, for signing users in
+    callback_urls: list[str] = field(default_factory=list)
+    permissions: dict[str, str] | None = None  # None: the fake's default set
+    events: list[str] | None = None
+
+    @property
+    def client_id(self) -> str:
+        return f"Iv1.{self.id:016x}"
 
 
 @dataclass
@@ -43,6 +51,34 @@ class Token:
     installation_id: int
     expires_at: datetime
     repositories: frozenset[str] | None  # None: every repository of the installation
+
+
+@dataclass
+class UserToken:
+    """A user access token the App got through OAuth: it acts as that user."""
+
+    value: str
+    login: str
+    expires_at: datetime
+
+
+@dataclass
+class ManifestCode:
+    """What `POST /app-manifests/{code}/conversions` reveals once: the new App's private key."""
+
+    code: str
+    private_key: str
+    created_at: datetime
+
+
+@dataclass
+class OAuthCode:
+    """A user's consent on GitHub's authorization page, to exchange for a user token once."""
+
+    code: str
+    login: str
+    redirect_uri: str
+    created_at: datetime
 
 
 @dataclass

@@ -95,6 +95,26 @@ async def create_token(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/app-manifests/{code}/conversions")
+async def convert_manifest(request: web.Request) -> web.Response:
+    app, private_key = _state(request).convert_manifest(request.match_info["code"])
+    secrets = {
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "webhook_secret": app.webhook_secret,
+        "pem": private_key,
+    }
+    return json_response(_shapes(request).app(app) | secrets, status=201)
+
+
+@routes.get("/repos/{owner}/{repo}/installation")
+async def get_repo_installation(request: web.Request) -> web.Response:
+    installation = _state(request).installation_for(_repo(request))
+    if installation is None:
+        raise GitHubError(404, "Not Found")
+    return json_response(_shapes(request).installation(installation))
+
+
 @routes.get("/installation/repositories")
 async def list_installation_repos(request: web.Request) -> web.Response:
     state, token = _state(request), request[CREDENTIAL].token
@@ -137,6 +157,31 @@ async def redeliver(request: web.Request) -> web.Response:
     delivery = _state(request).delivery(int(request.match_info["delivery_id"]))
     request.app[REDELIVER](delivery.id)
     return json_response({}, status=202)
+
+
+# -- the signed-in user (user access tokens) -------------------------------------------------
+
+
+def _user(request: web.Request) -> User:
+    user = request[CREDENTIAL].user
+    if user is None:  # an App or installation credential: GitHub has no user to show
+        raise GitHubError(403, "Resource not accessible by integration")
+    return user
+
+
+@routes.get("/user")
+async def get_authenticated_user(request: web.Request) -> web.Response:
+    return json_response(_shapes(request).public_user(_user(request)))
+
+
+@routes.get("/user/memberships/orgs/{org}")
+async def get_own_org_membership(request: web.Request) -> web.Response:
+    state, user = _state(request), _user(request)
+    org = state.users.get(request.match_info["org"].lower())
+    role = state.org_role(org.login, user.login) if org is not None else None
+    if org is None or role is None:
+        raise GitHubError(404, "Not Found")
+    return json_response(_shapes(request).org_membership(org, user, role))
 
 
 # -- repositories and pull requests ---------------------------------------------------------

@@ -1,8 +1,8 @@
 """Running the fake GitHub: in this process on a background thread, or as a separate process.
 
-Both give the same handle: `.url` (the REST base URL, for `RAPIDVET_GITHUB_URL`), `.call(op,
-**arguments)` and every control operation as a method (`fake.create_repo(...)`), plus a few
-helpers. Traffic stays on 127.0.0.1.
+Both give the same handle: `.url` (the REST base URL, for `RAPIDVET_GITHUB_URL`, and the web
+host's too, as rapidvet derives it from that), `.call(op, **arguments)` and every control
+operation as a method (`fake.create_repo(...)`), plus a few helpers. Traffic stays on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -20,13 +20,11 @@ from pathlib import Path
 from typing import Any, Self
 
 from aiohttp import web
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.fake_github.app import CONTROL_PREFIX, create_app
 from tests.fake_github.control import OPERATIONS, Control, ControlError
 from tests.fake_github.keys import CONTROL
-from tests.fake_github.state import State
+from tests.fake_github.state import State, generate_key_pair
 
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -40,22 +38,6 @@ class AppCredentials:
     app_id: int
     private_key: str  # PEM
     webhook_secret: str
-
-
-def generate_key_pair() -> tuple[str, str]:
-    """A fresh RSA key pair as (private PEM, public PEM)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 class ControlClient:

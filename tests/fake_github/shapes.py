@@ -146,6 +146,48 @@ class Shapes:
             "site_admin": False,
         }
 
+    def public_user(self, user: User) -> dict[str, Any]:
+        """The signed-in user as `GET /user` shows them (public profile)."""
+        return self.user(user) | {
+            "name": None,
+            "company": None,
+            "blog": None,
+            "location": None,
+            "email": None,
+            "hireable": None,
+            "bio": None,
+            "public_repos": 0,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "created_at": timestamp(self.state.now()),
+            "updated_at": timestamp(self.state.now()),
+        }
+
+    def org_membership(self, org: User, user: User, role: str) -> dict[str, Any]:
+        url = f"{self.api}/orgs/{quote(org.login)}"
+        return {
+            "url": f"{url}/memberships/{quote(user.login)}",
+            "state": "active",
+            "role": role,
+            "organization_url": url,
+            "organization": {
+                "login": org.login,
+                "id": org.id,
+                "node_id": node_id("Organization", org.id),
+                "url": url,
+                "repos_url": f"{url}/repos",
+                "events_url": f"{url}/events",
+                "hooks_url": f"{url}/hooks",
+                "issues_url": f"{url}/issues",
+                "members_url": f"{url}/members{{/member}}",
+                "public_members_url": f"{url}/public_members{{/member}}",
+                "avatar_url": f"https://avatars.githubusercontent.com/u/{org.id}?v=4",
+                "description": None,
+            },
+            "user": self.user(user),
+        }
+
     def team(self, team: Team) -> dict[str, Any]:
         url = f"{self.api}/organizations/{self.state.user(team.org).id}/team/{team.id}"
         return {
@@ -169,7 +211,7 @@ class Shapes:
         return {
             "id": app.id,
             "slug": app.slug,
-            "client_id": f"Iv1.{app.id:016x}",
+            "client_id": app.client_id,
             "node_id": node_id("Integration", app.id),
             "owner": self.user(app.owner),
             "name": app.name,
@@ -178,8 +220,8 @@ class Shapes:
             "html_url": f"{self.html}/apps/{app.slug}",
             "created_at": timestamp(app.created_at),
             "updated_at": timestamp(app.created_at),
-            "permissions": APP_PERMISSIONS,
-            "events": APP_EVENTS,
+            "permissions": APP_PERMISSIONS if app.permissions is None else app.permissions,
+            "events": APP_EVENTS if app.events is None else app.events,
             "installations_count": len(self.state.installations),
         }
 
@@ -188,7 +230,7 @@ class Shapes:
         account = installation.account
         return {
             "id": installation.id,
-            "client_id": f"Iv1.{app.id:016x}",
+            "client_id": app.client_id,
             "account": self.user(account),
             "repository_selection": "selected",
             "access_tokens_url": f"{self.api}/app/installations/{installation.id}/access_tokens",

@@ -7,6 +7,7 @@ carrying the status and message GitHub would answer with.
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 import string
 import time
@@ -15,6 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from tests.fake_github.diffs import FileChange, diff_trees, merge_trees
 from tests.fake_github.faults import Faults
 from tests.fake_github.gitstore import BLOB_MODES, Entry, Signature
@@ -22,14 +26,21 @@ from tests.fake_github.model import (
     App,
     Delivery,
     Installation,
+    ManifestCode,
+    OAuthCode,
     PullRequest,
     Repo,
     Team,
     Token,
     User,
+    UserToken,
 )
 
 TOKEN_LIFETIME = timedelta(hours=1)
+MANIFEST_CODE_LIFETIME = timedelta(hours=1)  # GitHub's limit on converting a manifest's code
+OAUTH_CODE_LIFETIME = timedelta(minutes=10)
+USER_TOKEN_LIFETIME = timedelta(hours=8)
+DEFAULT_WEB_USER = "octocat"  # who is signed in on the web host until a test says otherwise
 RATE_LIMIT = 5000
 ANONYMOUS_RATE_LIMIT = 60
 # The committer of commits GitHub makes and signs itself: web merges, and an App's API commits.
@@ -63,6 +74,36 @@ class RateBucket:
         self.used += 1
 
 
+class OAuthError(Exception):
+    """A refused token exchange: GitHub answers it 200 with `error` and a description."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+def generate_key_pair() -> tuple[str, str]:
+    """A fresh RSA key pair as (private PEM, public PEM)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def _random_text(length: int) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
 def _invalid_pull(*errors: dict[str, str]) -> GitHubError:
     return GitHubError(
         422, "Validation Failed", [{"resource": "PullRequest", **error} for error in errors]
@@ -85,6 +126,11 @@ class State:
         self.app: App | None = None
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Token] = {}
+        self.web_user = DEFAULT_WEB_USER
+        self.user_tokens: dict[str, UserToken] = {}
+        self.manifest_codes: dict[str, ManifestCode] = {}
+        self.oauth_codes: dict[str, OAuthCode] = {}
+        self.org_roles: dict[tuple[str, str], str] = {}  # (org, login), lower case -> role
         self.teams: dict[tuple[str, str], Team] = {}
         self.repos: dict[str, Repo] = {}  # lower-case full name -> repo
         self.deliveries: list[Delivery] = []
@@ -155,13 +201,14 @@ class State:
         owner: str,
         webhook_url: str | None,
         webhook_secret: str | None,
+        owner_type: str = "Organization",
     ) -> App:
         bot = self.user(f"{slug}[bot]", "Bot")
         self.app = App(
             app_id,
             slug,
             name,
-            self.user(owner, "Organization"),
+            self.user(owner, owner_type),
             bot,
             public_key,
             self.now(),
@@ -169,6 +216,87 @@ class State:
             webhook_secret,
         )
         return self.app
+
+    def create_app_from_manifest(self, manifest: Mapping[str, Any], org: str | None) -> str:
+        """Register the App `manifest` describes, owned by `org` or else the signed-in web
+        user, as GitHub's "new App" page does; return the code that reveals its credentials."""
+        hook = manifest.get("hook_attributes") or {}
+        if not manifest.get("url") or not hook.get("url"):
+            raise GitHubError(422, "A manifest needs url and hook_attributes.url")
+        name = str(manifest.get("name") or "app")
+        private, public = generate_key_pair()
+        app = self.register_app(
+            self.next_id(),
+            public,
+            slug=re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"),
+            name=name,
+            owner=org or self.web_user,
+            owner_type="Organization" if org else "User",
+            webhook_url=hook["url"],
+            webhook_secret=_random_text(40),
+        )
+        app.client_secret = _random_text(40)
+        app.callback_urls = list(manifest.get("callback_urls") or [])
+        app.permissions = dict(manifest.get("default_permissions") or {})
+        app.events = list(manifest.get("default_events") or [])
+        code = _random_text(20)
+        self.manifest_codes[code] = ManifestCode(code, private, self.now())
+        return code
+
+    def convert_manifest(self, code: str) -> tuple[App, str]:
+        """The App a manifest code stands for and its private key: once, within the hour."""
+        grant = self.manifest_codes.pop(code, None)
+        if grant is None or self.now() - grant.created_at > MANIFEST_CODE_LIFETIME:
+            raise GitHubError(404, "Not Found")
+        return self.require_app(), grant.private_key
+
+    def authorize(self, client_id: str, redirect_uri: str) -> str:
+        """The signed-in web user's consent to the App, as a code to send to `redirect_uri`."""
+        app = self.require_app()
+        if client_id != app.client_id:
+            raise GitHubError(404, "Not Found")
+        if not any(redirect_uri.startswith(url) for url in app.callback_urls):
+            raise GitHubError(400, "The redirect_uri is not associated with this application.")
+        code = _random_text(20)
+        login = self.user(self.web_user).login
+        self.oauth_codes[code] = OAuthCode(code, login, redirect_uri, self.now())
+        return code
+
+    def exchange_code(
+        self, client_id: str, client_secret: str, code: str, redirect_uri: str | None
+    ) -> UserToken:
+        """A user access token for an authorization code, which works once."""
+        app = self.require_app()
+        if (client_id, client_secret) != (app.client_id, app.client_secret):
+            raise OAuthError(
+                "incorrect_client_credentials",
+                "The client_id and/or client_secret passed are incorrect.",
+            )
+        grant = self.oauth_codes.pop(code, None)
+        if (
+            grant is None
+            or self.now() - grant.created_at > OAUTH_CODE_LIFETIME
+            or redirect_uri not in (None, grant.redirect_uri)
+        ):
+            raise OAuthError("bad_verification_code", "The code passed is incorrect or expired.")
+        token = UserToken("ghu_" + _random_text(36), grant.login, self.now() + USER_TOKEN_LIFETIME)
+        self.user_tokens[token.value] = token
+        return token
+
+    def org_role(self, org: str, login: str) -> str | None:
+        """`login`'s role in organization `org` ("admin", "member"), None for outsiders."""
+        role = self.org_roles.get((org.lower(), login.lower()))
+        return role or ("member" if self.is_member(org, login) else None)
+
+    def can_read(self, user: User, repo: Repo) -> bool:
+        """Whether `user` may read `repo`: it is public, or they own it, collaborate on it or
+        belong to its organization."""
+        login = user.login.lower()
+        return (
+            not repo.private
+            or login in repo.collaborators
+            or self.org_role(repo.owner.login, login) is not None
+        )
 
     def create_installation(self, account: str, account_type: str) -> Installation:
         installation = Installation(self.next_id(), self.user(account, account_type), self.now())
@@ -187,8 +315,7 @@ class State:
             scope = frozenset(r for r in installation.repositories if r.lower() in names)
             if len(scope) != len(names):
                 raise GitHubError(422, "There is at least one repository that does not exist")
-        alphabet = string.ascii_letters + string.digits
-        value = "ghs_" + "".join(secrets.choice(alphabet) for _ in range(36))
+        value = "ghs_" + _random_text(36)
         token = Token(value, installation.id, self.now() + TOKEN_LIFETIME, scope)
         self.tokens[value] = token
         return token

@@ -1,0 +1,223 @@
+"""The set-up page (`GET /`): registers the GitHub App from a manifest while there is none, and
+afterwards shows the App, its installations, health, the last deliveries and dead jobs.
+
+The manifest flow: the page's form POSTs the manifest to GitHub's "new App" page with a `state`
+kept in the session; GitHub creates the App and sends the browser to /setup/callback with a
+code, which `POST /app-manifests/{code}/conversions` (unauthenticated, within an hour, once)
+turns into the App's id, key and secrets. They are stored (encrypted) and taken up at once:
+the webhook endpoint opens and the worker starts, with no restart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import aiohttp
+import gidgethub
+from aiohttp import web
+
+from rapidvet.app.credentials import AppCredentials, Registration
+from rapidvet.app.github import DEFAULT_TIMEOUT, REQUESTER, GitHubApp
+from rapidvet.app.github_client import RapidvetGitHubAPI
+from rapidvet.app.pages.auth import (
+    OWNER_NAME,
+    about_app,
+    github_failures,
+    install_url,
+    public_url,
+    registered_github,
+    require_owner,
+    require_viewer,
+)
+from rapidvet.app.pages.keys import REGISTRATION, WAKE
+from rapidvet.app.pages.rendering import Link, PageError, render
+from rapidvet.app.pages.session import begin_round_trip, end_round_trip
+from rapidvet.app.settings import GENERATE_SECRET_KEY
+from rapidvet.app.store import Store
+
+# Exactly what the App needs: check runs, the merge-record commit and its comment, review
+# requests, team members for team-held roles.
+PERMISSIONS = {
+    "checks": "write",
+    "contents": "write",
+    "pull_requests": "write",
+    "metadata": "read",
+    "members": "read",
+}
+EVENTS = (
+    "pull_request",
+    "pull_request_review",
+    "check_run",
+    "check_suite",
+    "push",
+    "installation",
+    "installation_repositories",
+)
+MANIFEST_SECONDS = 3600  # GitHub's conversion codes last an hour
+CODE = re.compile(r"[A-Za-z0-9_-]{1,200}")
+DELIVERIES_SHOWN = 10
+DEAD_JOBS_SHOWN = 20
+REPOSITORIES_SHOWN = 100
+
+routes = web.RouteTableDef()
+
+
+def manifest(base_url: str, org: str) -> dict[str, Any]:
+    """The App manifest for a server reached at `base_url`, registered for `org` ("" for the
+    signed-in user's own account)."""
+    return {
+        "name": f"rapidvet-{org}" if org else "rapidvet",
+        "url": base_url,
+        "description": "Vets VPMOM plans in a Git handbook through RAPID reviews.",
+        "hook_attributes": {"url": f"{base_url}/webhooks", "active": True},
+        "redirect_url": f"{base_url}/setup/callback",
+        "callback_urls": [f"{base_url}/login/callback"],
+        "setup_url": f"{base_url}/",
+        "public": False,
+        "default_permissions": PERMISSIONS,
+        "default_events": list(EVENTS),
+    }
+
+
+def new_app_url(web_url: str, org: str) -> str:
+    """GitHub's "new App" page: under an organization, or the signed-in user."""
+    if org:
+        return f"{web_url}/organizations/{quote(org)}/settings/apps/new"
+    return f"{web_url}/settings/apps/new"
+
+
+@routes.get("/", name="setup")
+async def setup_page(request: web.Request) -> web.StreamResponse:
+    registration = request.app[REGISTRATION]
+    if registration.refresh():  # another process may have registered it meanwhile
+        return await _configured(request, registration)
+    return await _unconfigured(request, registration)
+
+
+async def _unconfigured(request: web.Request, registration: Registration) -> web.Response:
+    settings = registration.settings
+    if settings.secret_key is None:
+        return await render(request, "setup.html", {"generate_command": GENERATE_SECRET_KEY})
+    org = request.query.get("org", "").strip()
+    if org and not OWNER_NAME.fullmatch(org):
+        error = f"{org!r} is not a GitHub organization name."
+        return await render(request, "setup.html", {"org": org, "org_error": error}, status=400)
+    base = public_url(request)
+    state = await begin_round_trip(request, "manifest")
+    app_manifest = manifest(base, org)
+    context: dict[str, Any] = {
+        "org": org,
+        "action": new_app_url(settings.web_url, org) + "?" + urlencode({"state": state}),
+        "manifest_json": json.dumps(app_manifest),
+        "manifest": app_manifest,
+        "public_url": base,
+        "public_url_set": settings.public_url is not None,
+    }
+    return await render(request, "setup.html", context)
+
+
+@routes.get("/setup/callback", name="setup_callback")
+async def setup_callback(request: web.Request) -> web.StreamResponse:
+    registration = request.app[REGISTRATION]
+    state, code = request.query.get("state", ""), request.query.get("code", "")
+    trip = await end_round_trip(request, "manifest", state, MANIFEST_SECONDS)
+    if trip is None or not CODE.fullmatch(code):
+        raise PageError(
+            400,
+            "This set-up link is not valid",
+            "It was not started from this browser's set-up page, was used already or has expired.",
+            Link("Start again", "/"),
+        )
+    if registration.refresh():
+        raise PageError(409, "rapidvet is set up already", "It has a GitHub App.", Link("Go", "/"))
+    credentials = await _convert(registration, code)
+    if not registration.register(credentials):
+        raise PageError(409, "rapidvet is set up already", "It has a GitHub App.", Link("Go", "/"))
+    raise web.HTTPSeeOther(await install_url(registration))
+
+
+async def _convert(registration: Registration, code: str) -> AppCredentials:
+    """The new App's credentials, from the manifest flow's code."""
+    async with aiohttp.ClientSession(timeout=DEFAULT_TIMEOUT) as session:
+        api = RapidvetGitHubAPI(
+            session, REQUESTER, installation="app", base_url=registration.settings.github_url
+        )
+        with github_failures():
+            try:
+                app = await api.post("/app-manifests/{code}/conversions", {"code": code}, data=b"")
+            except gidgethub.BadRequest as error:
+                if error.status_code not in (404, 422):
+                    raise
+                raise PageError(
+                    400,
+                    "GitHub did not accept the set-up code",
+                    "Codes work once and for an hour only.",
+                    Link("Start again", "/"),
+                ) from None
+    if not app.get("webhook_secret"):  # GitHub makes one when the manifest has a webhook
+        raise PageError(502, "GitHub gave the App no webhook secret", "Register it again.")
+    return AppCredentials(
+        app_id=int(app["id"]),
+        private_key=app["pem"],
+        webhook_secret=app["webhook_secret"],
+        slug=app["slug"],
+        client_id=app["client_id"],
+        client_secret=app["client_secret"],
+    )
+
+
+async def _configured(request: web.Request, registration: Registration) -> web.Response:
+    await require_viewer(request)  # before asking GitHub anything for an anonymous visitor
+    app = await about_app(registration)
+    await require_owner(request, app)
+    github, store = registered_github(registration), registration.store
+    database_ok = store.ping()
+    api = github.app_api()
+    with github_failures():
+        installations = [i async for i in api.getiter("/app/installations")]
+        for installation in installations:
+            try:
+                installation["repositories"] = await _repositories(
+                    store if database_ok else None, github, installation["id"]
+                )
+            except gidgethub.BadRequest as error:  # a suspended installation, say
+                installation["repositories_error"] = str(error) or f"HTTP {error.status_code}"
+        deliveries = await api.getitem(
+            "/app/hook/deliveries{?per_page}", {"per_page": DELIVERIES_SHOWN}
+        )
+    context: dict[str, Any] = {
+        "github_app": app,
+        "install_url": await install_url(registration),
+        "installations": installations,
+        "deliveries": deliveries,
+        "dead_jobs": store.dead_jobs(limit=DEAD_JOBS_SHOWN) if database_ok else [],
+        "database_ok": database_ok,
+        "rate_limit": api.rate_limit,
+    }
+    return await render(request, "setup_configured.html", context)
+
+
+async def _repositories(store: Store | None, github: GitHubApp, installation_id: int) -> list[str]:
+    """The installation's repositories: as the installation handler recorded them in `store`,
+    else as GitHub lists them."""
+    recorded = store.get_value("installation", str(installation_id)) if store else None
+    if recorded is not None:
+        return list(json.loads(recorded).get("repositories", []))[:REPOSITORIES_SHOWN]
+    api = await github.installation_api(installation_id)
+    listed = await api.getitem(
+        "/installation/repositories{?per_page}", {"per_page": REPOSITORIES_SHOWN}
+    )
+    return [str(repo["full_name"]) for repo in listed["repositories"]]
+
+
+@routes.post("/setup/dead-jobs/{job_id:[0-9]+}/retry", name="retry_dead_job")
+async def retry_dead_job(request: web.Request) -> web.StreamResponse:
+    registration = request.app[REGISTRATION]
+    await require_viewer(request)
+    await require_owner(request, await about_app(registration))
+    if registration.store.requeue_dead(int(request.match_info["job_id"])):
+        request.app[WAKE]()
+    raise web.HTTPSeeOther("/#dead-jobs")
