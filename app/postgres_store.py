@@ -37,8 +37,6 @@ _deferrer = App(connector=SyncPsycopgConnector())
 
 
 class PostgresStore:
-    blocking_io = True  # network round trips; the pool hands each thread its own connection
-
     def __init__(self, url: str) -> None:
         self.url = url
         # Connections come and go per call; `check` replaces ones the server has dropped.

@@ -69,10 +69,6 @@ def _alive(pid: int) -> bool:
 
 
 class SqliteStore:
-    # One connection shared by the web handler and the worker: calls stay on the event loop,
-    # where its explicit transactions cannot interleave. A local file answers in microseconds.
-    blocking_io = False
-
     def __init__(self, path: str) -> None:
         self.path = path
         if path != ":memory:":

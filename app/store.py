@@ -83,10 +83,6 @@ class JobWorker(Protocol):
 class Store(Protocol):
     """The storage interface every backend implements."""
 
-    # True when calls wait on a database server: the web process then makes them from a
-    # thread, so one delivery's round trips do not hold up the answers to the others.
-    blocking_io: bool
-
     def migrate(self) -> None: ...
 
     def ping(self) -> bool: ...

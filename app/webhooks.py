@@ -7,7 +7,6 @@ and answers 202; the worker does the rest.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -168,11 +167,7 @@ def make_handler(
         if delivery is None or not _storable(delivery):
             return _count(event, "bad_payload", _error(400, "payload is not shaped like GitHub's"))
         received = datetime.now(UTC)  # before its job can begin to evaluate
-        if store.blocking_io:
-            stored = await asyncio.to_thread(_record, store, delivery, received)
-        else:
-            stored = _record(store, delivery, received)
-        if not stored:
+        if not _record(store, delivery, received):
             return _count(event, "duplicate", web.json_response({"duplicate": True}))
         wake()
         _, pr = key_parts(delivery.key)
