@@ -26,7 +26,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from rapidvet.app.store import Job, RunJob
+from rapidvet.app.store import Job, RunJob, Store, open_store
 
 SERVER_URL = os.environ.get("RAPIDVET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 CLUSTERS = Path("/etc/postgresql")
@@ -113,6 +113,19 @@ def postgres_url(postgres_database: str) -> Iterator[str]:
     yield with_schema(postgres_database, schema)
     with psycopg.connect(postgres_database, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A migrated store of each backend: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'db' / 'rapidvet.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    opened = open_store(url)
+    opened.migrate()
+    yield opened
+    opened.close()
 
 
 def recording_job(url: str) -> RunJob:

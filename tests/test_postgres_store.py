@@ -56,18 +56,6 @@ def drain(store, run_job, max_attempts=5):
     asyncio.run(work())
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'db' / 'rapidvet.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    opened = open_store(url)
-    opened.migrate()
-    yield opened
-    opened.close()
-
-
 # -- The Store contract, on both backends ---------------------------------------------------
 
 

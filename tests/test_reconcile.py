@@ -36,7 +36,7 @@ from rapidvet.app.reconcile import (
     scheduled_since,
 )
 from rapidvet.app.settings import Settings
-from rapidvet.app.store import Delivery, key_parts, open_store
+from rapidvet.app.store import Delivery, key_parts
 from tests.e2e import (
     FILES,
     PLAN,
@@ -271,18 +271,6 @@ def test_ages():
     for bad in ("1", "h", "1w", "-1h", "1.5h"):
         with pytest.raises(argparse.ArgumentTypeError, match="30m, 1h or 2d"):
             age(bad)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'rapidvet.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    opened = open_store(url)
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 def delivery(guid: str, key: str, installation: int | None = 7) -> Delivery:
