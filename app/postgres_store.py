@@ -15,6 +15,9 @@ error is kept on the delivery row, since procrastinate keeps no error text.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import cast
 
@@ -48,6 +51,33 @@ class PostgresStore:
             check=psycopg_pool.ConnectionPool.check_connection,
         )
         self.pool.open(wait=False)
+        self._local = threading.local()  # the connection of this thread's `transaction()`
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run this thread's calls inside the block on one connection, committed once at its
+        end (rolled back on an exception): a delivery and its notes cost one checkout and one
+        commit instead of one each."""
+        if getattr(self._local, "conn", None) is not None:
+            yield  # already inside one
+            return
+        with self.pool.connection() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """The connection of the current `transaction()`, else one of the pool's, committed
+        as the block ends."""
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with self.pool.connection() as conn:
+            yield conn
 
     def migrate(self) -> None:
         postgres_schema.migrate(self.url)
@@ -64,7 +94,7 @@ class PostgresStore:
         return True
 
     def add_delivery(self, delivery: Delivery) -> bool:
-        with self.pool.connection() as conn:  # one transaction: committed as the block ends
+        with self._connection() as conn:  # one transaction: committed as the block ends
             inserted = conn.execute(
                 "INSERT INTO rapidvet_deliveries (id, event, action, installation, repo, key,"
                 " payload) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
@@ -89,7 +119,7 @@ class PostgresStore:
         return True
 
     def has_delivery(self, delivery_id: str) -> bool:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             found = conn.execute(
                 "SELECT 1 FROM rapidvet_deliveries WHERE id = %s", (delivery_id,)
             ).fetchone()
@@ -97,7 +127,7 @@ class PostgresStore:
 
     def delivery_job(self, delivery_id: str, job_id: int, attempts: int) -> Job | None:
         """The job of a delivery as the worker runs it; None when the delivery is gone."""
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             row = conn.execute(
                 "SELECT event, action, installation, key, payload FROM rapidvet_deliveries"
                 " WHERE id = %s",
@@ -111,7 +141,7 @@ class PostgresStore:
         )
 
     def note_error(self, delivery_id: str, error: str) -> None:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             conn.execute(
                 "UPDATE rapidvet_deliveries SET last_error = %s WHERE id = %s", (error, delivery_id)
             )
@@ -121,7 +151,7 @@ class PostgresStore:
         (a worker killed mid-job); their ids. One process at a time does this, in one
         transaction, so a job that another process just put back and a live worker took is
         never put back a second time."""
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             locked = conn.execute(
                 "SELECT pg_try_advisory_xact_lock(%s)", (STALLED_LOCK,)
             ).fetchone()
@@ -153,7 +183,7 @@ class PostgresStore:
         )
 
     def requeue_dead(self, job_id: int) -> bool:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             dead = conn.execute(
                 "SELECT 1 FROM procrastinate_jobs WHERE id = %s AND queue_name = %s"
                 " AND status = 'failed' FOR UPDATE",
@@ -167,7 +197,7 @@ class PostgresStore:
         return True
 
     def job_counts(self) -> JobCounts:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             counts = dict.fromkeys(("todo", "doing", "succeeded", "failed"), 0)
             rows = conn.execute(
                 "SELECT status::text, count(*) FROM procrastinate_jobs WHERE queue_name = %s"
@@ -190,7 +220,7 @@ class PostgresStore:
         )
 
     def dead_jobs(self, limit: int = 50) -> list[DeadJob]:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             rows = conn.execute(
                 "SELECT j.id, d.id, d.event, d.key, j.attempts, coalesce(d.last_error, ''),"
                 " (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id) AS died"
@@ -203,7 +233,7 @@ class PostgresStore:
 
     def prune(self, older_than_days: float) -> int:
         seconds = older_than_days * 86400
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             removed = conn.execute(
                 """
                 WITH gone AS (
@@ -232,14 +262,14 @@ class PostgresStore:
         return int(removed[0]) if removed else 0
 
     def get_value(self, scope: str, key: str) -> str | None:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             row = conn.execute(
                 "SELECT value FROM rapidvet_records WHERE scope = %s AND key = %s", (scope, key)
             ).fetchone()
         return None if row is None else str(row[0])
 
     def put_value(self, scope: str, key: str, value: str) -> None:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             conn.execute(
                 "INSERT INTO rapidvet_records (scope, key, value) VALUES (%s, %s, %s)"
                 " ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value,"
@@ -248,14 +278,14 @@ class PostgresStore:
             )
 
     def values(self, scope: str) -> dict[str, str]:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             rows = conn.execute(
                 "SELECT key, value FROM rapidvet_records WHERE scope = %s", (scope,)
             ).fetchall()
         return {str(key): str(value) for key, value in rows}
 
     def claim_value(self, scope: str, key: str, value: str) -> bool:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             inserted = conn.execute(
                 "INSERT INTO rapidvet_records (scope, key, value) VALUES (%s, %s, %s)"
                 " ON CONFLICT DO NOTHING",

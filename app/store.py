@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -89,6 +90,11 @@ class Store(Protocol):
 
     def add_delivery(self, delivery: Delivery) -> bool:
         """Store a delivery and queue its job in one transaction; False when its id is known."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group this thread's calls inside the block into one transaction where the backend
+        gains from it; no await may happen inside."""
         ...
 
     def has_delivery(self, delivery_id: str) -> bool:

@@ -167,7 +167,9 @@ def make_handler(
         if delivery is None or not _storable(delivery):
             return _count(event, "bad_payload", _error(400, "payload is not shaped like GitHub's"))
         received = datetime.now(UTC)  # before its job can begin to evaluate
-        if not _record(store, delivery, received):
+        with store.transaction():
+            stored = _record(store, delivery, received)
+        if not stored:
             return _count(event, "duplicate", web.json_response({"duplicate": True}))
         wake()
         _, pr = key_parts(delivery.key)

@@ -406,3 +406,25 @@ def test_retention_setting():
     assert load_settings({**env, "RAPIDVET_RETENTION_DAYS": "7"}, None).retention_days == 7
     with pytest.raises(SettingsError, match="RAPIDVET_RETENTION_DAYS must be a positive number"):
         load_settings({**env, "RAPIDVET_RETENTION_DAYS": "a week"}, None)
+
+
+def test_a_transaction_commits_its_calls_together_or_not_at_all(postgres_url):
+    store = open_store(postgres_url)
+    store.migrate()
+    try:
+        with store.transaction():
+            assert store.add_delivery(delivery("t1"))
+            store.put_value("last_event", "o/r#1", "x")
+            with psycopg.connect(postgres_url) as other:  # not visible before the commit
+                seen = other.execute("SELECT 1 FROM rapidvet_deliveries WHERE id = 't1'")
+                assert seen.fetchone() is None
+        assert store.has_delivery("t1") and store.get_value("last_event", "o/r#1") == "x"
+
+        with pytest.raises(RuntimeError), store.transaction():
+            store.add_delivery(delivery("t2"))
+            store.put_value("last_event", "o/r#2", "y")
+            raise RuntimeError("the web process fell over mid-delivery")
+        assert not store.has_delivery("t2") and store.get_value("last_event", "o/r#2") is None
+        assert store.job_counts().queued == 1  # t2's job went with it
+    finally:
+        store.close()
