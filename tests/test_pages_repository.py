@@ -100,3 +100,33 @@ def test_repository_pages_ask_github_only_who_may_read(world, tmp_path: Path):  
         dee.get(world.server.url + path)
     paths = {r["path"] for r in world.fake.requests(since=asked)}
     assert not any("/contents/" in p or "/pulls" in p or "/check-runs" in p for p in paths), paths
+
+
+def test_the_pages_in_a_real_browser(world, page, axe_check, no_script_ran, screenshot):  # noqa: F811
+    """The dashboard and the details page with markup in a plan title, a RAPID line and a
+    delivery id: nothing runs, axe-core finds nothing serious."""
+    store_snapshot(world, XSS_PAYLOADS[0], XSS_PAYLOADS[1])
+    store = stored(world)
+    store.put_value(SUMMARIES, f"{REPO}#12", evaluated_summary())
+    timeline.append(
+        store,
+        f"{REPO}#12",
+        timeline.DELIVERY,
+        event="pull_request_review",
+        action="submitted",
+        delivery=XSS_PAYLOADS[2],
+    )
+    store.close()
+    world.fake.sign_in_as("dee")
+    page.goto(world.server.url + "/login?next=" + REPO_PAGE)
+    assert page.locator("h1").inner_text() == "acme/handbook"
+    assert XSS_PAYLOADS[0] in page.locator("table.plans").inner_text()  # shown as text
+    no_script_ran(page)
+    axe_check(page)
+    screenshot(page, "dashboard", readme="dashboard.png")
+
+    page.goto(world.server.url + "/acme/handbook/pull/12")
+    assert page.locator("h2#roles-heading").is_visible()
+    no_script_ran(page)
+    axe_check(page)
+    screenshot(page, "pull-request", readme="pull-request.png")

@@ -95,3 +95,15 @@ async def install_page(request: web.Request) -> web.Response:
     if app is None or app.slug != request.match_info["slug"]:
         return _page("Not Found", "No such App.", 404)
     return _page(f"Install {app.name}", "Choose the account and repositories to install it on.")
+
+
+# A one-pixel grey PNG: every account's avatar, as github.com/<login>.png serves one.
+AVATAR = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478"
+    "da63e8993aff3f00063102c04539b5f30000000049454e44ae426082"
+)
+
+
+@routes.get(r"/{login:[A-Za-z0-9][A-Za-z0-9-]{0,38}}.png")
+async def avatar(request: web.Request) -> web.Response:
+    return web.Response(body=AVATAR, content_type="image/png")
