@@ -84,8 +84,9 @@ async def _body(request: web.Request) -> bytes | None:
 def _payload(request: web.Request, body: bytes) -> Any:
     """JSON from either content type GitHub sends: application/json or a form field."""
     if request.content_type == "application/x-www-form-urlencoded":
-        return json.loads(_form_payload(body))
-    return json.loads(body)
+        body = _form_payload(body)
+    # JSON is UTF-8 (RFC 8259); json.loads(bytes) would also take UTF-16 and encoded surrogates.
+    return json.loads(body.decode("utf-8"))
 
 
 def _form_payload(body: bytes) -> bytes:

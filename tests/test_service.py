@@ -86,6 +86,10 @@ def test_webhook_answers(server):
     assert post(server.url + "/webhooks", broken, signed(broken, "pull_request"))[0] == 400
     array = b"[1, 2]"
     assert post(server.url + "/webhooks", array, signed(array, "pull_request"))[0] == 400
+    # Not UTF-8: an encoded lone surrogate in a key, and UTF-16 (both of which json.loads on
+    # bytes would take).
+    for text in (b'{"\xed\xa0\x80repository": 1}', '{"action": "opened"}'.encode("utf-16")):
+        assert post(server.url + "/webhooks", text, signed(text, "pull_request"))[0] == 400
     closed = json.dumps({**PR_OPENED, "action": "labeled"}).encode()
     assert post(server.url + "/webhooks", closed, signed(closed, "pull_request")) == (
         200,
