@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "synth_handbook.py"
+from tests.bench_scripts import load_bench_script
 
 
 def load_synth() -> ModuleType:
-    # bench/ is not a package; load the script by path (dataclasses need it in sys.modules).
-    spec = importlib.util.spec_from_file_location("synth_handbook", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_script("synth_handbook")
 
 
 synth = load_synth()

@@ -4,14 +4,11 @@ the chart, and the time a 10 000-page dashboard takes to build (printed, never a
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
-import sys
 import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -32,6 +29,7 @@ from rapidvet.app.snapshots import MeasurePoint, PlaceholderRow, PlanRow, Snapsh
 from rapidvet.app.sqlite_store import SqliteStore
 from rapidvet.workflows.config_loader import load_config
 from rapidvet.workflows.reviews import Review
+from tests.bench_scripts import load_bench_script
 from tests.e2e import CONFIG, PLAN, PLAN_PATH
 
 WEB = "https://github.example"
@@ -40,17 +38,10 @@ REPO = "acme/handbook"
 TODAY = date(2026, 11, 23)
 HEAD, BASE = "a" * 40, "b" * 40
 SVG = "{http://www.w3.org/2000/svg}"
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "dashboard_bench.py"
 
 
 def load_bench() -> ModuleType:
-    # bench/ is not a package; load the script by path (as tests/test_bench_synth.py does).
-    spec = importlib.util.spec_from_file_location("dashboard_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench_script("dashboard_bench")
 
 
 # -- pull request details --------------------------------------------------------------------

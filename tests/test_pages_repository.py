@@ -7,7 +7,6 @@ import csv
 import io
 import json
 from dataclasses import replace
-from pathlib import Path
 
 from rapidvet.app import snapshots, timeline
 from rapidvet.app.evaluation import SUMMARIES
@@ -27,6 +26,21 @@ def store_snapshot(world, title: str, rapid: str) -> None:  # noqa: F811
     store = stored(world)
     snapshot = replace(small_snapshot(title=title, rapid=rapid), repo=REPO)
     store.put_value(snapshots.SCOPE, REPO, snapshot.to_json())
+    store.close()
+
+
+def store_pull_12(world, delivery: str) -> None:  # noqa: F811
+    """Pull request #12 evaluated, with one delivery (whose id is `delivery`) on its timeline."""
+    store = stored(world)
+    store.put_value(SUMMARIES, f"{REPO}#12", evaluated_summary())
+    timeline.append(
+        store,
+        f"{REPO}#12",
+        timeline.DELIVERY,
+        event="pull_request_review",
+        action="submitted",
+        delivery=delivery,
+    )
     store.close()
 
 
@@ -64,17 +78,7 @@ def test_the_dashboard_exports_its_table_as_csv_and_json(world):  # noqa: F811
 
 
 def test_the_pull_request_page_shows_roles_findings_and_timeline(world):  # noqa: F811
-    store = stored(world)
-    store.put_value(SUMMARIES, f"{REPO}#12", evaluated_summary())
-    timeline.append(
-        store,
-        f"{REPO}#12",
-        timeline.DELIVERY,
-        event="pull_request_review",
-        action="submitted",
-        delivery="guid-<b>1</b>",
-    )
-    store.close()
+    store_pull_12(world, delivery="guid-<b>1</b>")
     dee = world.browser_of("dee")
     page = dee.get(world.server.url + "/acme/handbook/pull/12")
     assert page.status == 200
@@ -91,7 +95,7 @@ def test_the_pull_request_page_shows_roles_findings_and_timeline(world):  # noqa
     assert dee.get(world.server.url + "/acme/handbook/pull/0").status == 404
 
 
-def test_repository_pages_ask_github_only_who_may_read(world, tmp_path: Path):  # noqa: F811
+def test_repository_pages_ask_github_only_who_may_read(world):  # noqa: F811
     store_snapshot(world, "beta VPMOM", "@dee(D)")
     dee = world.browser_of("dee")
     dee.get(world.server.url + REPO_PAGE)  # who may read is asked once, then kept
@@ -106,17 +110,7 @@ def test_the_pages_in_a_real_browser(world, page, axe_check, no_script_ran, scre
     """The dashboard and the details page with markup in a plan title, a RAPID line and a
     delivery id: nothing runs, axe-core finds nothing serious."""
     store_snapshot(world, XSS_PAYLOADS[0], XSS_PAYLOADS[1])
-    store = stored(world)
-    store.put_value(SUMMARIES, f"{REPO}#12", evaluated_summary())
-    timeline.append(
-        store,
-        f"{REPO}#12",
-        timeline.DELIVERY,
-        event="pull_request_review",
-        action="submitted",
-        delivery=XSS_PAYLOADS[2],
-    )
-    store.close()
+    store_pull_12(world, delivery=XSS_PAYLOADS[2])
     world.fake.sign_in_as("dee")
     page.goto(world.server.url + "/login?next=" + REPO_PAGE)
     assert page.locator("h1").inner_text() == "acme/handbook"
