@@ -18,6 +18,7 @@ from gidgethub.abc import GitHubAPI
 
 from rapidvet.app import timeline
 from rapidvet.app.check_runs import RAPID, STRUCTURE, CheckRun, done, publish
+from rapidvet.app.context import Context
 from rapidvet.app.pull_snapshot import PullSnapshot, read_pull, read_teams
 from rapidvet.app.reconcile import note_evaluation
 from rapidvet.app.repo_files import owner_repo
@@ -97,14 +98,15 @@ async def assess(
 
 
 async def report(
-    gh: GitHubAPI, store: Store, evaluation: Evaluation, *, recheck: bool = False
+    gh: GitHubAPI, context: Context, evaluation: Evaluation, *, recheck: bool = False
 ) -> None:
     """Check runs and reviewer requests for a judged pull request. `recheck` re-publishes
     the structure check even when this commit already has one (a user asked for it)."""
-    pull = evaluation.snapshot.pull
+    store, pull = context.store, evaluation.snapshot.pull
+    details = context.details_url(pull.repo, pull.number, pull.html_url)
     if recheck or not done(store, pull.repo, pull.head_sha, STRUCTURE):
-        await publish(gh, store, pull.repo, pull.head_sha, structure_run(evaluation), pull.html_url)
-    await publish(gh, store, pull.repo, pull.head_sha, rapid_run(evaluation), pull.html_url)
+        await publish(gh, store, pull.repo, pull.head_sha, structure_run(evaluation), details)
+    await publish(gh, store, pull.repo, pull.head_sha, rapid_run(evaluation), details)
     await request_reviewers(gh, store, evaluation)
     key = f"{pull.repo}#{pull.number}"
     store.put_value(SUMMARIES, key, summary_json(evaluation))

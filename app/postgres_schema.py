@@ -60,6 +60,34 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0002",
+        # The webhook's write in one round trip: the delivery row, its job (through
+        # procrastinate's versioned defer function, so its triggers and checks still apply)
+        # and the link between them. The job's id, or NULL when the delivery was stored before.
+        """
+        CREATE FUNCTION rapidvet_add_delivery_v1(
+            _id text, _event text, _action text, _installation bigint, _repo text, _key text,
+            _payload bytea, _queue text, _task text, _args jsonb
+        ) RETURNS bigint LANGUAGE plpgsql AS $$
+        DECLARE
+            _job bigint;
+        BEGIN
+            INSERT INTO rapidvet_deliveries (id, event, action, installation, repo, key, payload)
+            VALUES (_id, _event, _action, _installation, _repo, _key, _payload)
+            ON CONFLICT (id) DO NOTHING;
+            IF NOT FOUND THEN
+                RETURN NULL;
+            END IF;
+            _job := (procrastinate_defer_jobs_v1(ARRAY[
+                ROW(_queue, _task, 0, _key, NULL, _args, NULL)::procrastinate_job_to_defer_v1
+            ]))[1];
+            UPDATE rapidvet_deliveries SET job_id = _job WHERE id = _id;
+            RETURN _job;
+        END;
+        $$;
+        """,
+    ),
 )
 
 

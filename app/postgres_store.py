@@ -5,8 +5,9 @@ rapidvet's own tables (deliveries, records) are read and written with psycopg; a
 is a procrastinate job, task `rapidvet.run_delivery` with `lock` = the delivery's key, so that
 procrastinate never runs two jobs of one pull request at once, in any worker process. No
 `queueing_lock`: two deliveries of one pull request are both needed, and the GUID primary key
-already drops redeliveries. The delivery row and its job are written in one transaction: the
-job is deferred through procrastinate on the connection that inserted the row.
+already drops redeliveries. The delivery row and its job are written by one call of
+`rapidvet_add_delivery_v1` (postgres_schema), which defers the job through procrastinate's own
+SQL function: the webhook's answer waits for one round trip and one commit.
 
 A job that used up its tries stays `failed` in procrastinate: that is the dead letter. Its last
 error is kept on the delivery row, since procrastinate keeps no error text.
@@ -15,15 +16,11 @@ error is kept on the delivery row, since procrastinate keeps no error text.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import cast
 
 import psycopg
 import psycopg_pool
-from procrastinate import App, SyncPsycopgConnector
 from procrastinate.sql import queries
 
 from rapidvet.app import postgres_schema
@@ -35,49 +32,21 @@ PERIODIC_QUEUE = "periodic"
 # pg_try_advisory_xact_lock key taken while putting stalled jobs back (see requeue_stalled).
 STALLED_LOCK = postgres_schema.MIGRATION_LOCK + 1
 
-# Never opened: it only writes job rows on a connection the caller passes, in its transaction.
-_deferrer = App(connector=SyncPsycopgConnector())
-
 
 class PostgresStore:
+    threadsafe = True  # a connection per call, from a thread-safe pool
+
     def __init__(self, url: str) -> None:
         self.url = url
         # Connections come and go per call; `check` replaces ones the server has dropped.
         self.pool = psycopg_pool.ConnectionPool(
             url,
             min_size=1,
-            max_size=4,
+            max_size=8,  # the web handler stores from several threads at once
             open=False,
             check=psycopg_pool.ConnectionPool.check_connection,
         )
         self.pool.open(wait=False)
-        self._local = threading.local()  # the connection of this thread's `transaction()`
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Run this thread's calls inside the block on one connection, committed once at its
-        end (rolled back on an exception): a delivery and its notes cost one checkout and one
-        commit instead of one each."""
-        if getattr(self._local, "conn", None) is not None:
-            yield  # already inside one
-            return
-        with self.pool.connection() as conn:
-            self._local.conn = conn
-            try:
-                yield
-            finally:
-                self._local.conn = None
-
-    @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection]:
-        """The connection of the current `transaction()`, else one of the pool's, committed
-        as the block ends."""
-        current = getattr(self._local, "conn", None)
-        if current is not None:
-            yield current
-            return
-        with self.pool.connection() as conn:
-            yield conn
 
     def migrate(self) -> None:
         postgres_schema.migrate(self.url)
@@ -94,10 +63,9 @@ class PostgresStore:
         return True
 
     def add_delivery(self, delivery: Delivery) -> bool:
-        with self._connection() as conn:  # one transaction: committed as the block ends
-            inserted = conn.execute(
-                "INSERT INTO rapidvet_deliveries (id, event, action, installation, repo, key,"
-                " payload) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+        with self.pool.connection() as conn:  # committed as the block ends
+            row = conn.execute(
+                "SELECT rapidvet_add_delivery_v1(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     delivery.id,
                     delivery.event,
@@ -106,20 +74,15 @@ class PostgresStore:
                     delivery.repo,
                     delivery.key,
                     delivery.payload,
+                    DELIVERY_QUEUE,
+                    DELIVERY_TASK,
+                    json.dumps({"delivery_id": delivery.id}),
                 ),
-            ).rowcount
-            if not inserted:
-                return False
-            job_id = _deferrer.configure_task(
-                DELIVERY_TASK, queue=DELIVERY_QUEUE, lock=delivery.key, connection=conn
-            ).defer(delivery_id=delivery.id)
-            conn.execute(
-                "UPDATE rapidvet_deliveries SET job_id = %s WHERE id = %s", (job_id, delivery.id)
-            )
-        return True
+            ).fetchone()
+        return row is not None and row[0] is not None
 
     def has_delivery(self, delivery_id: str) -> bool:
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             found = conn.execute(
                 "SELECT 1 FROM rapidvet_deliveries WHERE id = %s", (delivery_id,)
             ).fetchone()
@@ -127,21 +90,30 @@ class PostgresStore:
 
     def delivery_job(self, delivery_id: str, job_id: int, attempts: int) -> Job | None:
         """The job of a delivery as the worker runs it; None when the delivery is gone."""
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             row = conn.execute(
-                "SELECT event, action, installation, key, payload FROM rapidvet_deliveries"
+                "SELECT event, action, installation, key, payload, received_at"
+                " FROM rapidvet_deliveries"
                 " WHERE id = %s",
                 (delivery_id,),
             ).fetchone()
         if row is None:
             return None
-        event, action, installation, key, payload = row
+        event, action, installation, key, payload, received = row
         return Job(
-            job_id, delivery_id, event, action, installation, key, json.loads(payload), attempts
+            job_id,
+            delivery_id,
+            event,
+            action,
+            installation,
+            key,
+            json.loads(payload),
+            attempts,
+            received,
         )
 
     def note_error(self, delivery_id: str, error: str) -> None:
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             conn.execute(
                 "UPDATE rapidvet_deliveries SET last_error = %s WHERE id = %s", (error, delivery_id)
             )
@@ -151,7 +123,7 @@ class PostgresStore:
         (a worker killed mid-job); their ids. One process at a time does this, in one
         transaction, so a job that another process just put back and a live worker took is
         never put back a second time."""
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             locked = conn.execute(
                 "SELECT pg_try_advisory_xact_lock(%s)", (STALLED_LOCK,)
             ).fetchone()
@@ -183,7 +155,7 @@ class PostgresStore:
         )
 
     def requeue_dead(self, job_id: int) -> bool:
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             dead = conn.execute(
                 "SELECT 1 FROM procrastinate_jobs WHERE id = %s AND queue_name = %s"
                 " AND status = 'failed' FOR UPDATE",
@@ -197,7 +169,7 @@ class PostgresStore:
         return True
 
     def job_counts(self) -> JobCounts:
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             counts = dict.fromkeys(("todo", "doing", "succeeded", "failed"), 0)
             rows = conn.execute(
                 "SELECT status::text, count(*) FROM procrastinate_jobs WHERE queue_name = %s"
@@ -220,7 +192,7 @@ class PostgresStore:
         )
 
     def dead_jobs(self, limit: int = 50) -> list[DeadJob]:
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT j.id, d.id, d.event, d.key, j.attempts, coalesce(d.last_error, ''),"
                 " (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id) AS died"
@@ -233,7 +205,7 @@ class PostgresStore:
 
     def prune(self, older_than_days: float) -> int:
         seconds = older_than_days * 86400
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             removed = conn.execute(
                 """
                 WITH gone AS (
@@ -262,14 +234,14 @@ class PostgresStore:
         return int(removed[0]) if removed else 0
 
     def get_value(self, scope: str, key: str) -> str | None:
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             row = conn.execute(
                 "SELECT value FROM rapidvet_records WHERE scope = %s AND key = %s", (scope, key)
             ).fetchone()
         return None if row is None else str(row[0])
 
     def put_value(self, scope: str, key: str, value: str) -> None:
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             conn.execute(
                 "INSERT INTO rapidvet_records (scope, key, value) VALUES (%s, %s, %s)"
                 " ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value,"
@@ -278,14 +250,14 @@ class PostgresStore:
             )
 
     def values(self, scope: str) -> dict[str, str]:
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT key, value FROM rapidvet_records WHERE scope = %s", (scope,)
             ).fetchall()
         return {str(key): str(value) for key, value in rows}
 
     def claim_value(self, scope: str, key: str, value: str) -> bool:
-        with self._connection() as conn:
+        with self.pool.connection() as conn:
             inserted = conn.execute(
                 "INSERT INTO rapidvet_records (scope, key, value) VALUES (%s, %s, %s)"
                 " ON CONFLICT DO NOTHING",

@@ -37,7 +37,7 @@ from rapidvet.app.credentials import resolve
 from rapidvet.app.github import GitHubApp
 from rapidvet.app.repo_files import owner_repo
 from rapidvet.app.settings import PREFIX, Settings, SettingsError
-from rapidvet.app.store import Delivery, Store, key_parts
+from rapidvet.app.store import Delivery, Job, Store, key_parts
 
 log = logging.getLogger("rapidvet.reconcile")
 DELIVERIES = "/app/hook/deliveries{?per_page}"
@@ -52,15 +52,21 @@ OVERLAP = timedelta(minutes=5)  # an attempt under way at the last run is listed
 LAST_EVENT = "last_event"  # {"at": ISO time, "installation": id}
 LAST_EVALUATION = "last_evaluation"  # ISO time the evaluation began reading
 SWEPT = "swept"  # the LAST_EVENT time the sweep last looked at
+REEVALUATION = "reconcile:"  # the id prefix of the sweep's deliveries
 LAST_RUN = ("reconcile", "last_run")  # when the scheduled run last succeeded
 
 
-def note_event(store: Store, delivery: Delivery, received: datetime) -> None:
-    """Remember that a stored delivery concerns a pull request (its evaluation should follow)."""
-    _, number = key_parts(delivery.key)
-    if number is not None and delivery.installation is not None:
-        event = {"at": received.isoformat(), "installation": delivery.installation}
-        store.put_value(LAST_EVENT, delivery.key, json.dumps(event))
+def note_event(store: Store, job: Job) -> None:
+    """Remember that a pull request had a delivery (its evaluation should follow), as of when
+    the delivery was stored; a retried older delivery never moves the note back."""
+    _, number = key_parts(job.key)
+    if number is None or job.installation is None:
+        return
+    noted = store.get_value(LAST_EVENT, job.key)
+    if noted is not None and datetime.fromisoformat(json.loads(noted)["at"]) >= job.received:
+        return
+    event = {"at": job.received.isoformat(), "installation": job.installation}
+    store.put_value(LAST_EVENT, job.key, json.dumps(event))
 
 
 def note_evaluation(store: Store, key: str, started: datetime) -> None:
@@ -181,6 +187,11 @@ def behind(store: Store) -> list[Stale]:
     return found
 
 
+def is_reevaluation(delivery_id: str) -> bool:
+    """Whether a delivery is one the sweep queued (`reevaluation`) rather than GitHub's."""
+    return delivery_id.startswith(REEVALUATION)
+
+
 def reevaluation(pull: Stale) -> Delivery:
     """A synthetic `check_suite.rerequested` delivery for one pull request."""
     payload = {
@@ -190,7 +201,7 @@ def reevaluation(pull: Stale) -> Delivery:
         "installation": {"id": pull.installation},
     }
     return Delivery(
-        id=f"reconcile:{uuid.uuid4()}",
+        id=f"{REEVALUATION}{uuid.uuid4()}",
         event="check_suite",
         action="rerequested",
         installation=pull.installation,

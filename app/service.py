@@ -14,11 +14,13 @@ from datetime import UTC, date, datetime
 from aiohttp import web
 from gidgethub import sansio
 
+from rapidvet.app import timeline
+from rapidvet.app.context import Context
 from rapidvet.app.credentials import Registration
 from rapidvet.app.handlers import router
-from rapidvet.app.handlers.context import Context
 from rapidvet.app.logs import bind
 from rapidvet.app.periodic import Schedule
+from rapidvet.app.reconcile import is_reevaluation, note_event
 from rapidvet.app.settings import Settings
 from rapidvet.app.sqlite_store import SqliteStore
 from rapidvet.app.store import Job, JobWorker, RunJob, Store, key_parts, open_store
@@ -30,6 +32,16 @@ log = logging.getLogger("rapidvet.service")
 
 def today() -> date:
     return datetime.now(UTC).date()
+
+
+def note_delivery(store: Store, job: Job) -> None:
+    """Note a delivery for the reconciler and for the details page's timeline as its job
+    begins, not on the webhook's answer path, where each statement delays the answer: until
+    the job runs, its queued row is what says the pull request has work waiting."""
+    if is_reevaluation(job.delivery_id):
+        return  # the sweep's own: noted, it would look like a new event to the next sweep
+    note_event(store, job)
+    timeline.delivery_received(store, job)
 
 
 def job_runner(registration: Registration, context: Context) -> RunJob:
@@ -44,6 +56,7 @@ def job_runner(registration: Registration, context: Context) -> RunJob:
             repo=repo,
             pr=pr,
         )
+        note_delivery(registration.store, job)
         if job.installation is None:
             log.warning("delivery without an installation: nothing to do")
             return
@@ -85,7 +98,8 @@ async def run(
     except BaseException:
         store.close()
         raise
-    context = Context(store, settings.web_url, today)
+    pages_url = settings.public_url if settings.pages != "off" else None
+    context = Context(store, settings.web_url, today, pages_url)
     jobs = make_worker(store, job_runner(registration, context), settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

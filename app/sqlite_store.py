@@ -12,8 +12,6 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,6 +69,8 @@ def _alive(pid: int) -> bool:
 
 
 class SqliteStore:
+    threadsafe = False  # one connection, whose BEGIN IMMEDIATE blocks must not interleave
+
     def __init__(self, path: str) -> None:
         self.path = path
         if path != ":memory:":
@@ -135,12 +135,6 @@ class SqliteStore:
             raise
         return bool(inserted)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        # Each call below commits on its own: a local file costs microseconds per commit, and
-        # the calls' own BEGIN IMMEDIATE blocks cannot nest.
-        yield
-
     def has_delivery(self, delivery_id: str) -> bool:
         found = self.db.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,))
         return found.fetchone() is not None
@@ -187,7 +181,8 @@ class SqliteStore:
             )
             job = self.db.execute(
                 "SELECT j.id, j.delivery_id, d.event, d.action, d.installation, j.key,"
-                " d.payload, j.attempts FROM jobs j JOIN deliveries d ON d.id = j.delivery_id"
+                " d.payload, j.attempts, d.received_at FROM jobs j"
+                " JOIN deliveries d ON d.id = j.delivery_id"
                 " WHERE j.id = ?",
                 (row[0],),
             ).fetchone()
@@ -204,6 +199,7 @@ class SqliteStore:
             key=job[5],
             payload=json.loads(job[6]),
             attempts=job[7],
+            received=datetime.fromtimestamp(job[8], UTC),
         )
 
     def _set_state(self, job_id: int, state: str, error: str | None, run_after: float) -> None:

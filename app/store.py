@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -46,6 +45,7 @@ class Job:
     key: str
     payload: dict[str, Any]
     attempts: int  # including this one
+    received: datetime  # when the delivery was stored
 
 
 @dataclass(frozen=True)
@@ -84,17 +84,16 @@ class JobWorker(Protocol):
 class Store(Protocol):
     """The storage interface every backend implements."""
 
+    # Whether calls may come from several threads at once: the web handler then stores a
+    # delivery from a thread, and the event loop answers others while it waits on the server.
+    threadsafe: bool
+
     def migrate(self) -> None: ...
 
     def ping(self) -> bool: ...
 
     def add_delivery(self, delivery: Delivery) -> bool:
         """Store a delivery and queue its job in one transaction; False when its id is known."""
-        ...
-
-    def transaction(self) -> AbstractContextManager[None]:
-        """Group this thread's calls inside the block into one transaction where the backend
-        gains from it; no await may happen inside."""
         ...
 
     def has_delivery(self, delivery_id: str) -> bool:

@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rapidvet.app.pull_snapshot import PullInfo
-from rapidvet.app.store import Delivery, Store
+from rapidvet.app.store import Job, Store
 from rapidvet.workflows.decision import Decision
 
 SCOPE = "timeline"  # key "<subject>:<n>": the n-th event, as JSON
 SIZE = "timeline_size"  # key "<subject>": a lower bound of the number of events
+NOTED = "timeline_delivery"  # key: a delivery id whose arrival is in its timeline
 
 DELIVERY = "delivery"
 EVALUATION = "evaluation"
@@ -42,8 +43,12 @@ def commit_subject(repo: str, sha: str) -> str:
     return f"{repo}@{sha}"
 
 
-def append(store: Store, subject: str, kind: str, **fields: Any) -> None:
-    event = json.dumps({"at": datetime.now(UTC).isoformat(), "kind": kind, **fields})
+def append(
+    store: Store, subject: str, kind: str, at: datetime | None = None, **fields: Any
+) -> None:
+    """Add an event that happened `at` (now unless given)."""
+    when = at or datetime.now(UTC)
+    event = json.dumps({"at": when.isoformat(), "kind": kind, **fields})
     index = int(store.get_value(SIZE, subject) or 0)
     while not store.claim_value(SCOPE, f"{subject}:{index}", event):
         index += 1
@@ -69,16 +74,18 @@ def pull_events(store: Store, repo: str, number: int) -> list[Event]:
 # -- the events, recorded where they happen -------------------------------------------------
 
 
-def delivery_received(store: Store, delivery: Delivery) -> None:
-    """A stored delivery whose job key names a pull request ("owner/repo#12")."""
-    if delivery.key.rpartition("#")[2].isdigit():
+def delivery_received(store: Store, job: Job) -> None:
+    """The delivery of a job whose key names a pull request ("owner/repo#12"), once however
+    often the job is tried."""
+    if job.key.rpartition("#")[2].isdigit() and store.claim_value(NOTED, job.delivery_id, ""):
         append(
             store,
-            delivery.key,
+            job.key,
             DELIVERY,
-            event=delivery.event,
-            action=delivery.action,
-            delivery=delivery.id,
+            at=job.received,
+            event=job.event,
+            action=job.action,
+            delivery=job.delivery_id,
         )
 
 

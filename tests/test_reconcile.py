@@ -48,6 +48,7 @@ from tests.e2e import (
     install_app,
     new_guid,
 )
+from tests.jobs import job_of
 from tests.service import RAPIDVET, running_service
 
 pytest_plugins = ("tests.postgres",)
@@ -290,10 +291,12 @@ def test_stored_deliveries_and_records_by_scope(store):
 
 def test_a_pull_request_is_behind_when_its_last_event_is_newer_than_its_evaluation(store):
     t0 = datetime(2026, 1, 2, 10, 0, tzinfo=UTC)
+    later = t0 + timedelta(seconds=5)
     for number in range(1, 5):
-        note_event(store, delivery(f"g{number}", f"o/r#{number}"), t0 + timedelta(seconds=5))
-    note_event(store, delivery("repo", "o/r"), t0)  # no pull request
-    note_event(store, delivery("lost", "o/r#9", installation=None), t0)  # nothing to evaluate
+        note_event(store, job_of(delivery(f"g{number}", f"o/r#{number}"), later))
+    note_event(store, job_of(delivery("repo", "o/r"), t0))  # no pull request
+    note_event(store, job_of(delivery("lost", "o/r#9", installation=None), t0))  # nothing to do
+    note_event(store, job_of(delivery("old", "o/r#1"), t0))  # an older delivery's job, retried
     note_evaluation(store, "o/r#1", t0 + timedelta(seconds=6))  # evaluated after the event
     note_evaluation(store, "o/r#2", t0 + timedelta(seconds=4))  # before it
     # o/r#3 never evaluated; o/r#4 neither, but already swept for this event
@@ -304,6 +307,7 @@ def test_a_pull_request_is_behind_when_its_last_event_is_newer_than_its_evaluati
         ("o/r#3", "o/r", 3, 7),
     ]
     assert set(store.values(LAST_EVENT)) == {f"o/r#{n}" for n in range(1, 5)}
+    assert json.loads(store.get_value(LAST_EVENT, "o/r#1"))["at"] == later.isoformat()
     assert set(store.values(LAST_EVALUATION)) == {"o/r#1", "o/r#2"}
 
 
@@ -324,7 +328,7 @@ def test_the_scheduled_run_queues_what_is_behind_and_remembers_when_it_ran(fake_
     installation = built["payload"]["installation"]["id"]
     key = f"{REPO}#{number}"
     lost = Delivery(new_guid(), "pull_request", "opened", installation, REPO, key, b"")
-    note_event(store, lost, datetime.now(UTC))  # its job died, say
+    note_event(store, job_of(lost))  # its job died, say
     settings = Settings(
         app_id=credentials.app_id,
         private_key=credentials.private_key,

@@ -20,10 +20,10 @@ from gidgethub.abc import GitHubAPI
 
 from rapidvet.app import snapshots
 from rapidvet.app.commands.report import as_json, measure
+from rapidvet.app.context import Context
 from rapidvet.app.github import GitHubApp
 from rapidvet.app.handbook import pages, table_of_contents
 from rapidvet.app.handlers import handled, router
-from rapidvet.app.handlers.context import Context
 from rapidvet.app.handlers.installation import repository_state
 from rapidvet.app.settings import Settings
 from rapidvet.app.sqlite_store import SqliteStore

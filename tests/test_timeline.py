@@ -14,6 +14,7 @@ from rapidvet.app.sqlite_store import SqliteStore
 from rapidvet.app.store import Delivery
 from rapidvet.workflows.decision import decide
 from tests.e2e import PLAN_PATH, REPO, open_handbook
+from tests.jobs import job_of
 from tests.review_builders import changed, config, request, rule
 
 PULL = PullInfo(
@@ -62,9 +63,10 @@ def test_a_writer_with_a_stale_size_hint_never_overwrites_an_event(store):
 
 
 def test_deliveries_are_recorded_for_pull_requests_only(store):
-    timeline.delivery_received(store, delivery("acme/handbook#12"))
-    timeline.delivery_received(store, delivery("acme/handbook", "push", None))
-    timeline.delivery_received(store, delivery("installation:7", "installation", "created"))
+    received = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
+    timeline.delivery_received(store, job_of(delivery("acme/handbook#12"), received))
+    timeline.delivery_received(store, job_of(delivery("acme/handbook", "push", None)))
+    timeline.delivery_received(store, job_of(delivery("installation:7", "installation", "created")))
     [event] = timeline.events(store, "acme/handbook#12")
     assert (event["kind"], event["event"], event["action"], event["delivery"]) == (
         "delivery",
@@ -72,7 +74,14 @@ def test_deliveries_are_recorded_for_pull_requests_only(store):
         "opened",
         "guid-1",
     )
+    assert event["at"] == received.isoformat()  # when it arrived, not when its job ran
     assert timeline.events(store, "acme/handbook") == []
+
+
+def test_a_retried_job_notes_its_delivery_once(store):
+    for attempts in (1, 2, 3):
+        timeline.delivery_received(store, job_of(delivery("acme/handbook#12"), attempts=attempts))
+    assert len(timeline.events(store, "acme/handbook#12")) == 1
 
 
 def test_a_pull_request_reads_the_check_runs_of_each_head_it_was_evaluated_at(store):

@@ -8,8 +8,8 @@ from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app.check_runs import RECHECK
+from rapidvet.app.context import Context
 from rapidvet.app.evaluation import assess, report
-from rapidvet.app.handlers.context import Context
 
 router = routing.Router()
 
@@ -17,7 +17,7 @@ router = routing.Router()
 async def _recheck(pulls: list[dict[str, Any]], repo: str, gh: GitHubAPI, context: Context) -> None:
     for pull in pulls:
         evaluation = await assess(gh, repo, int(pull["number"]), context.today())
-        await report(gh, context.store, evaluation, recheck=True)
+        await report(gh, context, evaluation, recheck=True)
 
 
 @router.register("check_run", action="rerequested")

@@ -12,7 +12,7 @@ from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app import snapshots
-from rapidvet.app.handlers.context import Context
+from rapidvet.app.context import Context
 from rapidvet.app.store import Store
 
 router = routing.Router()

@@ -8,8 +8,8 @@ from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app import merge
+from rapidvet.app.context import Context
 from rapidvet.app.evaluation import assess, report
-from rapidvet.app.handlers.context import Context
 
 router = routing.Router()
 
@@ -22,7 +22,7 @@ router = routing.Router()
 async def evaluate_pull(event: sansio.Event, gh: GitHubAPI, context: Context) -> None:
     data: Any = event.data
     repo, pull = data["repository"]["full_name"], data["pull_request"]
-    await report(gh, context.store, await assess(gh, repo, pull["number"], context.today(), pull))
+    await report(gh, context, await assess(gh, repo, pull["number"], context.today(), pull))
 
 
 @router.register("pull_request", action="closed")

@@ -12,8 +12,8 @@ from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app import snapshots
+from rapidvet.app.context import Context
 from rapidvet.app.evaluation import assess, report
-from rapidvet.app.handlers.context import Context
 from rapidvet.app.handlers.installation import remember
 from rapidvet.app.repo_files import owner_repo
 from rapidvet.checks.layout import is_source
@@ -80,4 +80,4 @@ async def pushed(event: sansio.Event, gh: GitHubAPI, context: Context) -> None:
     query = {**owner_repo(repo), "state": "open", "base": branch, "per_page": "100"}
     async for pull in gh.getiter(OPEN_PULLS, query):
         evaluation = await assess(gh, repo, int(pull["number"]), context.today())
-        await report(gh, context.store, evaluation, recheck=True)
+        await report(gh, context, evaluation, recheck=True)
