@@ -146,13 +146,14 @@ def app_env(fake: Any, credentials: Any, tmp: Path, **extra: str) -> dict[str, s
 
 
 def open_handbook(
-    stack: ExitStack, fake: Any, tmp: Path, files: dict[str, str] | None = None
+    stack: ExitStack, fake: Any, tmp: Path, files: dict[str, str] | None = None, **env: str
 ) -> Handbook:
-    """The App registered and serving, the repository with its team, a branch editing the plan
-    and a pull request opened from it (no webhook sent yet)."""
+    """The App registered and serving (with `env` added to its environment), the repository
+    with its team, a branch editing the plan and a pull request opened from it (no webhook
+    sent yet)."""
     credentials = install_app(fake)
     create_handbook(fake, REPO, files or FILES)
-    server = stack.enter_context(running_service(app_env(fake, credentials, tmp), tmp))
+    server = stack.enter_context(running_service(app_env(fake, credentials, tmp, **env), tmp))
     fake.create_branch(REPO, "plan-update")
     edited = PLAN.replace("once a year", "twice a year")
     fake.commit(REPO, "plan-update", {PLAN_PATH: edited}, message="Review twice", author="author")

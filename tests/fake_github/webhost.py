@@ -104,6 +104,7 @@ AVATAR = bytes.fromhex(
 )
 
 
+@routes.get("/favicon.ico")  # what a browser asks for on every page of the host
 @routes.get(r"/{login:[A-Za-z0-9][A-Za-z0-9-]{0,38}}.png")
 async def avatar(request: web.Request) -> web.Response:
     return web.Response(body=AVATAR, content_type="image/png")
