@@ -110,7 +110,8 @@ def _apt_command() -> list[str]:
     return ["sudo", "-n"]
 
 
-def _apt_get(*args: str) -> None:
+def apt_get(*args: str) -> None:
+    """Run apt-get (through sudo when not root), raising with its last lines on failure."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     # Wait for another apt run (a colleague's, or unattended upgrades) instead of failing.
     command = [*_apt_command(), "apt-get", "-q", "-o", "DPkg::Lock::Timeout=600", *args]
@@ -135,8 +136,8 @@ def ensure_chromium() -> Path:
         found = _installed_chromium()
         if found is None:
             print(f"installing Debian's chromium for {CHROMIUM} ...", file=sys.stderr)
-            _apt_get("update")
-            _apt_get("install", "-y", "chromium")
+            apt_get("update")
+            apt_get("install", "-y", "chromium")
             found = _installed_chromium()
     if found is None:
         raise RuntimeError(f"apt-get installed chromium, but {CHROMIUM} is still missing")
