@@ -24,7 +24,7 @@ from rapidvet.app.reconcile import is_reevaluation, note_event
 from rapidvet.app.settings import Settings
 from rapidvet.app.sqlite_store import SqliteStore
 from rapidvet.app.store import Job, JobWorker, RunJob, Store, key_parts, open_store
-from rapidvet.app.web import make_app
+from rapidvet.app.web import make_app, make_probe_app
 from rapidvet.app.worker import Worker
 
 log = logging.getLogger("rapidvet.service")
@@ -91,7 +91,8 @@ def make_worker(store: Store, run_job: RunJob, settings: Settings) -> JobWorker:
 async def run(
     settings: Settings, host: str | None, port: int | None, *, web_server: bool, worker: bool
 ) -> None:
-    """Serve webhooks and/or work the queue until SIGTERM or SIGINT."""
+    """Serve webhooks and/or work the queue until SIGTERM or SIGINT. A worker alone
+    (`web_server` False) serves only health and metrics, and only when given a port."""
     store = open_migrated(settings)
     try:
         registration = Registration(settings, store)  # a stored secret it cannot read stops here
@@ -106,8 +107,9 @@ async def run(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     runner = None
-    if web_server:
-        runner = web.AppRunner(make_app(registration, jobs.wake), access_log=None)
+    if web_server or port is not None:
+        app = make_app(registration, jobs.wake) if web_server else make_probe_app(store)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()

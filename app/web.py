@@ -11,14 +11,29 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rapidvet.app.credentials import Registration
 from rapidvet.app.handlers import handled
 from rapidvet.app.pages import setup_pages
+from rapidvet.app.store import Store
 from rapidvet.app.webhooks import MAX_BODY, make_handler
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def make_app(registration: Registration, wake: Callable[[], None]) -> web.Application:
-    store = registration.store
     app = web.Application(client_max_size=MAX_BODY + 1)
+    app.router.add_post("/webhooks", _webhooks(registration, wake))
+    add_probes(app, registration.store)
+    setup_pages(app, registration, wake)
+    return app
+
+
+def make_probe_app(store: Store) -> web.Application:
+    """What a worker alone serves: health and metrics, no webhooks and no pages."""
+    app = web.Application()
+    add_probes(app, store)
+    return app
+
+
+def add_probes(app: web.Application, store: Store) -> None:
+    """GET /healthz (alive), /readyz (database reachable), /metrics (Prometheus)."""
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
@@ -33,12 +48,9 @@ def make_app(registration: Registration, wake: Callable[[], None]) -> web.Applic
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return response
 
-    app.router.add_post("/webhooks", _webhooks(registration, wake))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
-    setup_pages(app, registration, wake)
-    return app
 
 
 def _webhooks(registration: Registration, wake: Callable[[], None]) -> Handler:

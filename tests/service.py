@@ -72,11 +72,14 @@ def service_env(tmp: Path, github_url: str, key: str | None = None, **extra: str
 
 
 @contextmanager
-def running_service(env: dict[str, str], tmp: Path, *args: str) -> Iterator[Server]:
-    log = tmp / f"serve-{uuid.uuid4().hex[:6]}.log"
+def running_service(
+    env: dict[str, str], tmp: Path, *args: str, command: str = "serve"
+) -> Iterator[Server]:
+    """`rapidvet serve` (or `command`) on a free loopback port, until the block ends."""
+    log = tmp / f"{command}-{uuid.uuid4().hex[:6]}.log"
     with open(log, "w") as sink:
         proc = subprocess.Popen(
-            [RAPIDVET, "serve", "--port", "0", *args], env=env, cwd=tmp, stderr=sink, text=True
+            [RAPIDVET, command, "--port", "0", *args], env=env, cwd=tmp, stderr=sink, text=True
         )
     try:
         deadline = time.monotonic() + 30

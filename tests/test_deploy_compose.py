@@ -27,7 +27,9 @@ from tests.deploy_helpers import (
     setting_names,
     yaml_file,
 )
-from tests.service import private_key_pem
+from tests.service import private_key_pem, running_service, service_env
+
+pytest_plugins = ("tests.postgres",)
 
 COMPOSE = DEPLOY / "compose.yaml"
 ENV_EXAMPLE = DEPLOY / "env.example"
@@ -125,11 +127,13 @@ def test_every_named_volume_is_declared_and_used(compose):
     assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
 
 
-def web_health_probe(compose: dict[str, Any], base_url: str) -> subprocess.CompletedProcess[str]:
-    """The web service's health check command, run here against `base_url`."""
-    command = compose["services"]["web"]["healthcheck"]["test"]
+def web_health_probe(
+    compose: dict[str, Any], base_url: str, service: str = "web"
+) -> subprocess.CompletedProcess[str]:
+    """A service's health check command, run here against `base_url`."""
+    command = compose["services"][service]["healthcheck"]["test"]
     assert command[:3] == ["CMD", "python3", "-c"], "the image has Python but maybe not curl"
-    port = rapidvet_args(compose["services"]["web"]["command"]).port
+    port = rapidvet_args(compose["services"][service]["command"]).port
     code = command[3]
     assert f"http://127.0.0.1:{port}/readyz" in code
     code = code.replace(f"http://127.0.0.1:{port}", base_url)
@@ -146,8 +150,16 @@ def test_web_health_check_fails_where_nothing_answers(compose):
 
 
 def test_containers_without_http_do_not_inherit_the_image_health_check(compose):
-    for name in ("migrate", "worker"):
-        assert compose["services"][name]["healthcheck"] == {"disable": True}, name
+    assert compose["services"]["migrate"]["healthcheck"] == {"disable": True}
+
+
+def test_the_worker_is_checked_on_its_own_probe_port(compose, postgres_url, tmp_path):
+    args = rapidvet_args(compose["services"]["worker"]["command"])
+    assert (args.command, args.host, args.port) == ("worker", "0.0.0.0", 3000)
+    env = service_env(tmp_path, "http://127.0.0.1:9", RAPIDVET_DATABASE_URL=postgres_url)
+    with running_service(env, tmp_path, command="worker") as worker:
+        done = web_health_probe(compose, worker.url, service="worker")
+    assert done.returncode == 0, done.stderr
 
 
 def test_env_example_names_only_settings_rapidvet_reads():

@@ -152,7 +152,12 @@ def test_probe_paths_answer_on_a_running_server(server):
 
 def test_worker_and_migration_run_the_right_commands():
     (worker,) = named("Deployment", "rapidvet-worker")["spec"]["template"]["spec"]["containers"]
-    assert rapidvet_args(worker["args"]).command == "worker"
+    args = rapidvet_args(worker["args"])
+    assert (args.command, args.host) == ("worker", "0.0.0.0")
+    (port,) = worker["ports"]
+    assert port["containerPort"] == args.port  # health and metrics only
+    assert worker["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port["name"]}
+    assert worker["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port["name"]}
     job = named("Job", "rapidvet-migrate")["spec"]
     (migrate,) = job["template"]["spec"]["containers"]
     args = rapidvet_args(migrate["args"])

@@ -14,6 +14,8 @@ import json
 import signal
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from itertools import pairwise
 
 import psycopg
@@ -30,7 +32,7 @@ from rapidvet.app.service import make_worker
 from rapidvet.app.settings import Settings, SettingsError, load_settings
 from rapidvet.app.store import Delivery, open_store
 from tests.service import RAPIDVET, running_service, service_env, signed
-from tests.test_service import post
+from tests.test_service import get, post
 
 pytest_plugins = ("tests.postgres",)
 
@@ -412,3 +414,18 @@ def test_retention_setting():
     assert load_settings({**env, "RAPIDVET_RETENTION_DAYS": "7"}, None).retention_days == 7
     with pytest.raises(SettingsError, match="RAPIDVET_RETENTION_DAYS must be a positive number"):
         load_settings({**env, "RAPIDVET_RETENTION_DAYS": "a week"}, None)
+
+
+def test_a_worker_alone_serves_health_and_metrics_only(postgres_url, tmp_path):
+    """What the split deployments probe and scrape: the job gauges live in the worker."""
+    env = service_env(tmp_path, "http://127.0.0.1:9", RAPIDVET_DATABASE_URL=postgres_url)
+    with running_service(env, tmp_path, command="worker") as worker:
+        assert get(worker.url + "/healthz")[0] == 200
+        assert get(worker.url + "/readyz")[0] == 200
+        status, metrics = get(worker.url + "/metrics")
+        assert status == 200 and b"dead_jobs" in metrics and b"queue_depth" in metrics
+        assert get(worker.url + "/")[0] == 404  # no pages
+        hook = urllib.request.Request(worker.url + "/webhooks", data=b"{}", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(hook, timeout=10)
+        assert refused.value.code == 404  # and no webhooks: those go to the web replicas

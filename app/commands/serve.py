@@ -16,6 +16,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument("--no-worker", action="store_true", help="serve webhooks only")
     serve.set_defaults(func=_serve)
     worker = sub.add_parser("worker", help="run a worker alone (shares the database)")
+    worker.add_argument("--host", default="127.0.0.1")
+    worker.add_argument(
+        "--port", type=int, help="also serve /healthz, /readyz and /metrics on this port"
+    )
     worker.set_defaults(func=_worker)
 
 
@@ -34,5 +38,5 @@ def _worker(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     setup_logging(settings.log_level)
-    asyncio.run(run(settings, None, None, web_server=False, worker=True))
+    asyncio.run(run(settings, args.host, args.port, web_server=False, worker=True))
     return 0
