@@ -25,8 +25,8 @@ def test_a_new_admin_registers_the_app_in_the_browser(
         page.goto(server.url + "/")
         assert page.locator("h1").inner_text() == "Set up rapidvet"
         axe_check(page)
-        keyboard_walk(page)
         screenshot(page, "set-up", readme="setup.png")
+        keyboard_walk(page)
 
         # The owner form, by keyboard: type nothing (the App goes under olive's account).
         page.get_by_role("button", name="Choose").press("Enter")
@@ -80,7 +80,7 @@ def role_states(page: Page) -> dict[str, str]:
     return states
 
 
-def test_the_details_page_follows_the_approvals(
+def test_the_details_page_follows_the_approvals_and_the_dashboard_shows_the_plan(
     fake_github, tmp_path, page: Page, axe_check, keyboard_walk, no_script_ran, screenshot
 ):
     with ExitStack() as stack:
@@ -112,8 +112,16 @@ def test_the_details_page_follows_the_approvals(
         assert timeline.count("pull_request_review") >= 2, timeline
         no_script_ran(page)
         axe_check(page)
-        keyboard_walk(page)
         screenshot(page, "pull-request", readme="pull-request.png")
+        keyboard_walk(page)
+
+        # The handbook's dashboard, snapshotted as the App is installed.
+        assert handbook.send("installation.created") == 202
+        page.goto(f"{handbook.server.url}/{REPO}")
+        assert "FY27 Ops VPMOM" in page.locator("table.plans tbody").inner_text()
+        axe_check(page)
+        screenshot(page, "dashboard", readme="dashboard.png")
+        keyboard_walk(page)
 
 
 def test_the_dashboard_of_the_corpus_handbook(
@@ -132,8 +140,8 @@ def test_the_dashboard_of_the_corpus_handbook(
             assert title in plans
         assert page.locator("svg").first.is_visible()
         axe_check(page)
+        screenshot(page, "dashboard")  # not a README image: the corpus stays outside the project
         keyboard_walk(page, max_presses=2000)
-        screenshot(page, "dashboard", readme="dashboard.png", full_page=False)
 
         page.get_by_role("link", name="Age").first.click()  # sorting is a plain link
         assert "sort=" in page.url

@@ -117,10 +117,10 @@ def test_the_pages_in_a_real_browser(world, page, axe_check, no_script_ran, scre
     assert XSS_PAYLOADS[0] in page.locator("table.plans").inner_text()  # shown as text
     no_script_ran(page)
     axe_check(page)
-    screenshot(page, "dashboard", readme="dashboard.png")
+    screenshot(page, "dashboard")
 
     page.goto(world.server.url + "/acme/handbook/pull/12")
     assert page.locator("h2#roles-heading").is_visible()
     no_script_ran(page)
     axe_check(page)
-    screenshot(page, "pull-request", readme="pull-request.png")
+    screenshot(page, "pull-request")
