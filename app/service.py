@@ -108,7 +108,11 @@ async def run(
         loop.add_signal_handler(sig, stop.set)
     runner = None
     if web_server or port is not None:
-        app = make_app(registration, jobs.wake) if web_server else make_probe_app(store)
+        app = (
+            make_app(registration, jobs.wake, with_worker=worker)
+            if web_server
+            else make_probe_app(store)
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -126,4 +130,5 @@ async def run(
         if runner is not None:
             await runner.cleanup()
         await registration.close()
+        await store.aclose()
         store.close()

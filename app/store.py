@@ -84,16 +84,21 @@ class JobWorker(Protocol):
 class Store(Protocol):
     """The storage interface every backend implements."""
 
-    # Whether calls may come from several threads at once: the web handler then stores a
-    # delivery from a thread, and the event loop answers others while it waits on the server.
-    threadsafe: bool
-
     def migrate(self) -> None: ...
 
     def ping(self) -> bool: ...
 
     def add_delivery(self, delivery: Delivery) -> bool:
         """Store a delivery and queue its job in one transaction; False when its id is known."""
+        ...
+
+    async def receive(self, delivery: Delivery) -> bool:
+        """`add_delivery` for the webhook handler, on its event loop: a backend that talks to
+        a server answers other requests while it waits for this one."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what `receive` opened on the event loop, before that loop ends."""
         ...
 
     def has_delivery(self, delivery_id: str) -> bool:
