@@ -429,3 +429,26 @@ def test_a_worker_alone_serves_health_and_metrics_only(postgres_url, tmp_path):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(hook, timeout=10)
         assert refused.value.code == 404  # and no webhooks: those go to the web replicas
+
+
+def test_the_web_handler_stores_through_the_async_driver_once_per_guid(postgres_url):
+    store = open_store(postgres_url)
+    store.migrate()
+
+    async def deliver() -> list[bool]:
+        try:  # all at once, while the first one opens the pool
+            return list(await asyncio.gather(*(store.receive(delivery(g)) for g in "aab")))
+        finally:
+            await store.aclose()
+
+    try:
+        assert sorted(asyncio.run(deliver())) == [False, True, True]
+        assert store.job_counts().queued == 2
+        with psycopg.connect(postgres_url) as conn:
+            linked = conn.execute(
+                "SELECT count(*) FROM rapidvet_deliveries d JOIN procrastinate_jobs j"
+                " ON j.id = d.job_id WHERE j.lock = d.key"
+            ).fetchone()
+        assert linked == (2,)
+    finally:
+        store.close()
