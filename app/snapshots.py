@@ -17,11 +17,12 @@ Records: scope "snapshot" (key owner/repo) holds the snapshot as compact JSON; s
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -128,8 +129,17 @@ class Snapshot:
     placeholders: tuple[PlaceholderRow, ...]
     unlisted: tuple[str, ...] | None
     truncated: bool  # GitHub cut the tree listing short (over 100 000 entries)
+    # The measures by day, worked out once: every view of the dashboard until the next push
+    # asks for the same ones (see `load`).
+    _measured: dict[date, HandbookMeasures] = field(default_factory=dict, compare=False, repr=False)
 
     def measures(self, today: date) -> HandbookMeasures:
+        if today not in self._measured:
+            self._measured.clear()  # only today's are asked for again
+            self._measured[today] = self._measure(today)
+        return self._measured[today]
+
+    def _measure(self, today: date) -> HandbookMeasures:
         plans = [
             Plan(
                 row.path,
@@ -203,7 +213,14 @@ class Snapshot:
 
 def load(store: Store, repo: str) -> Snapshot | None:
     raw = store.get_value(SCOPE, repo)
-    return Snapshot.from_json(raw) if raw else None
+    return _decoded(raw) if raw else None
+
+
+@functools.lru_cache(maxsize=8)
+def _decoded(raw: str) -> Snapshot:
+    """The stored record, decoded once for the repositories viewed last: the pages read the
+    same record on every view until the next push (nothing changes a Snapshot once made)."""
+    return Snapshot.from_json(raw)
 
 
 def history(store: Store, repo: str) -> list[MeasurePoint]:

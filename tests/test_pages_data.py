@@ -8,11 +8,13 @@ import io
 import json
 import time
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
 
 import pytest
 
+from rapidvet.app import snapshots
 from rapidvet.app.evaluation import judge, summary_json
 from rapidvet.app.pages_data import (
     ALL_ROWS,
@@ -456,3 +458,19 @@ def test_a_10000_page_dashboard_from_the_stored_snapshot():
     assert len(view["plans"]) == ROWS_PER_PAGE and view["window"]["pages"] == 20
     assert view["sort"] == "-age" and {row["age_days"] for row in view["plans"]} == {None}
     assert view["measure"]["plans"] == 10_000 and len(view["unlisted"]) == 1000
+
+
+def test_a_stored_snapshot_is_decoded_and_measured_once_until_it_changes(tmp_path):
+    store = SqliteStore(str(tmp_path / "rapidvet.db"))
+    store.migrate()
+    first = replace(small_snapshot(), repo="acme/handbook")
+    store.put_value(snapshots.SCOPE, "acme/handbook", first.to_json())
+    seen = snapshots.load(store, "acme/handbook")
+    assert seen == first and snapshots.load(store, "acme/handbook") is seen
+    assert seen.measures(TODAY) is seen.measures(TODAY)
+    assert seen.measures(TODAY + timedelta(days=400)).fresh == 0  # another day, worked out anew
+
+    pushed = replace(first, commit="c" * 40)
+    store.put_value(snapshots.SCOPE, "acme/handbook", pushed.to_json())
+    assert snapshots.load(store, "acme/handbook").commit == "c" * 40
+    store.close()
