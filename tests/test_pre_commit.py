@@ -81,16 +81,17 @@ needs_git_checkout = pytest.mark.skipif(
 
 @pytest.mark.slow
 @needs_git_checkout
-def test_try_repo_passes_on_a_clean_page(handbook: Path):
-    done = try_repo(handbook, "clean.md")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "Passed" in done.stdout
-
-
-@pytest.mark.slow
-@needs_git_checkout
-def test_try_repo_fails_on_a_broken_plan(handbook: Path):
-    done = try_repo(handbook, "broken.md")
-    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "Failed" in done.stdout
-    assert "broken.md:3: error [section-missing]" in done.stdout
+@pytest.mark.parametrize(
+    ("page", "code", "says"),
+    [
+        ("clean.md", 0, "Passed"),
+        ("broken.md", 1, "broken.md:3: error [section-missing]"),
+    ],
+)
+def test_try_repo_passes_a_clean_page_and_fails_a_broken_plan(
+    handbook: Path, page: str, code: int, says: str
+):
+    done = try_repo(handbook, page)
+    assert done.returncode == code, done.stdout[-3000:] + done.stderr[-3000:]
+    assert ("Passed" if code == 0 else "Failed") in done.stdout
+    assert says in done.stdout
