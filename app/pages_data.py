@@ -3,8 +3,9 @@
 Built from what the worker stored (the evaluation summary, the timeline, the default-branch
 snapshot and its measure history) with no I/O and no HTML, so a renderer only lays it out.
 Links point at GitHub (`web_url`: https://github.com, or the GitHub Enterprise Server).
-Every view has `status` ("ok", "not_found", "not_installed" or, for a dashboard whose first
-snapshot is still being taken, "pending") and the `http_status` to answer with.
+Every view has `status` ("ok", "not_found" or, for a dashboard whose first snapshot is still
+being taken, "pending") and the `http_status` to answer with. Whether the App is installed on
+the repository at all the page asks GitHub before it builds a view (pages.auth).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
 from rapidvet.app import timeline
-from rapidvet.app.handlers.installation import RepoState
 from rapidvet.app.snapshots import MeasurePoint, PlanRow, Snapshot
 from rapidvet.checks.measures import FRESH_DAYS, PlanEntry
 
@@ -65,18 +65,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def pull_details(
     repo: str,
     number: int,
-    repository: RepoState,
     summary: str | None,
     events: Sequence[Mapping[str, Any]],
     *,
     web_url: str,
-    install_url: str,
 ) -> View:
     """`summary`: the stored evaluation (records scope "evaluation", key "owner/repo#n");
     `events`: `timeline.pull_events` of the pull request."""
-    missing = _missing(repo, repository, install_url)
-    if missing is not None:
-        return missing
     if summary is None:
         return _not_found(f"rapidvet has not seen pull request #{number} of {repo}.")
     data = json.loads(summary)
@@ -185,7 +180,6 @@ def _event(event: Mapping[str, Any], pull_url: str, links: _Links) -> View:
 
 def dashboard(
     repo: str,
-    repository: RepoState,
     snapshot: Snapshot | None,
     points: Sequence[MeasurePoint],
     today: date,
@@ -194,14 +188,10 @@ def dashboard(
     show: str | None = None,
     page: str | None = None,
     web_url: str,
-    install_url: str,
 ) -> View:
     """The query values: `sort` a column of SORTS ("-" first for descending), `show` a key of
     SHOWS, `page` the number of the table's page (the first by default), or ALL_ROWS for
     every row, as the exports take it."""
-    missing = _missing(repo, repository, install_url)
-    if missing is not None:
-        return missing
     if snapshot is None:
         return {
             "status": "pending",
@@ -493,27 +483,6 @@ def _describe(measured: Sequence[MeasurePoint]) -> str:
 
 
 # -- shared ----------------------------------------------------------------------------------
-
-
-def _missing(repo: str, repository: RepoState, install_url: str) -> View | None:
-    """The page for a repository rapidvet cannot show; None when it can."""
-    if repository == "installed":
-        return None
-    if repository == "removed":
-        return {
-            "status": "not_installed",
-            "http_status": 404,
-            "repo": repo,
-            "message": f"rapidvet is not installed on {repo}.",
-            "install_url": install_url,
-            "install_steps": [
-                "Open the install link and choose the account that owns the repository.",
-                f"Select {repo} (or all repositories) and save.",
-                "rapidvet takes a snapshot of the default branch and fills in this page.",
-            ],
-        }
-    page = _not_found(f"rapidvet does not know the repository {repo}.")
-    return {**page, "install_url": install_url}
 
 
 def _not_found(message: str) -> View:

@@ -98,13 +98,11 @@ def render(store: SqliteStore) -> dict[str, object]:
     """What GET /{owner}/{repo} does before templating."""
     return pages_data.dashboard(
         REPO,
-        "installed",
         snapshots.load(store, REPO),
         snapshots.history(store, REPO),
         TODAY,
         sort="-age",
         web_url="https://github.com",
-        install_url="https://github.com/apps/rapidvet/installations/new",
     )
 
 

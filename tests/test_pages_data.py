@@ -35,7 +35,6 @@ from tests.bench_scripts import load_bench_script
 from tests.e2e import CONFIG, PLAN, PLAN_PATH
 
 WEB = "https://github.example"
-INSTALL = f"{WEB}/apps/rapidvet/installations/new"
 REPO = "acme/handbook"
 TODAY = date(2026, 11, 23)
 HEAD, BASE = "a" * 40, "b" * 40
@@ -97,9 +96,7 @@ def test_pull_details_show_blocks_roles_unblocks_findings_and_the_timeline():
         {"at": "5", "kind": "merge_commit", "sha": "c" * 40, "url": f"{WEB}/{REPO}/commit/c"},
         {"at": "6", "kind": "merge_comment", "id": 9, "url": f"{WEB}/{REPO}/pull/12#c9"},
     ]
-    view = pull_details(
-        REPO, 12, "installed", evaluated_summary(), events, web_url=WEB, install_url=INSTALL
-    )
+    view = pull_details(REPO, 12, evaluated_summary(), events, web_url=WEB)
     assert (view["status"], view["http_status"], view["number"]) == ("ok", 200, 12)
     assert (
         view["url"] == f"{WEB}/{REPO}/pull/12" and view["head_url"] == f"{WEB}/{REPO}/commit/{HEAD}"
@@ -161,27 +158,15 @@ def test_a_deleted_block_links_to_its_lines_at_the_base():
         pull, ConfigRead(None, load_config(CONFIG)), None, {PLAN_PATH: (PLAN, None)}, []
     )
     summary = summary_json(judge(snapshot, TODAY, datetime.now(UTC)))
-    view = pull_details(REPO, 3, "installed", summary, [], web_url=WEB, install_url=INSTALL)
+    view = pull_details(REPO, 3, summary, [], web_url=WEB)
     [block] = view["blocks"]
     assert block["change"] == "deleted" and f"/blob/{BASE}/" in block["url"]
 
 
-@pytest.mark.parametrize(
-    ("state", "summary", "status", "words"),
-    [
-        ("unknown", None, "not_found", "does not know the repository acme/handbook"),
-        ("removed", None, "not_installed", "not installed on acme/handbook"),
-        ("installed", None, "not_found", "has not seen pull request #12 of acme/handbook"),
-    ],
-)
-def test_pull_details_of_what_rapidvet_cannot_show(state, summary, status, words):
-    view = pull_details(REPO, 12, state, summary, [], web_url=WEB, install_url=INSTALL)
-    assert (view["status"], view["http_status"]) == (status, 404)
-    assert words in view["message"]
-    if state != "installed":
-        assert view["install_url"] == INSTALL
-    if status == "not_installed":
-        assert any(REPO in step for step in view["install_steps"])
+def test_pull_details_of_a_pull_request_never_seen():
+    view = pull_details(REPO, 12, None, [], web_url=WEB)
+    assert (view["status"], view["http_status"]) == ("not_found", 404)
+    assert "has not seen pull request #12 of acme/handbook" in view["message"]
 
 
 # -- the dashboard ---------------------------------------------------------------------------
@@ -213,13 +198,11 @@ def small_snapshot(title: str = "beta VPMOM", rapid: str = "@dee(D)") -> Snapsho
 def board(sort: str | None = None, snapshot: Snapshot | None = None, **query):
     return dashboard(
         REPO,
-        "installed",
         small_snapshot() if snapshot is None else snapshot,
         [],
         TODAY,
         sort=sort,
         web_url=WEB,
-        install_url=INSTALL,
         **query,
     )
 
@@ -358,17 +341,9 @@ def test_a_long_table_is_served_in_pages_and_exported_whole():
     assert len(dashboard_csv(everything).splitlines()) == 1201
 
 
-@pytest.mark.parametrize(
-    ("state", "snapshot", "status", "http_status"),
-    [
-        ("unknown", None, "not_found", 404),
-        ("removed", None, "not_installed", 404),
-        ("installed", None, "pending", 200),
-    ],
-)
-def test_dashboard_of_what_rapidvet_cannot_show_yet(state, snapshot, status, http_status):
-    view = dashboard(REPO, state, snapshot, [], TODAY, sort=None, web_url=WEB, install_url=INSTALL)
-    assert (view["status"], view["http_status"]) == (status, http_status)
+def test_a_dashboard_before_its_first_snapshot():
+    view = dashboard(REPO, None, [], TODAY, sort=None, web_url=WEB)
+    assert (view["status"], view["http_status"]) == ("pending", 200)
     assert REPO in view["message"]
 
 

@@ -24,7 +24,6 @@ from rapidvet.app.context import Context
 from rapidvet.app.github import GitHubApp
 from rapidvet.app.handbook import pages, table_of_contents
 from rapidvet.app.handlers import handled, router
-from rapidvet.app.handlers.installation import repository_state
 from rapidvet.app.settings import Settings
 from rapidvet.app.sqlite_store import SqliteStore
 from rapidvet.checks.layout import walk_order
@@ -312,18 +311,14 @@ def test_a_push_snapshots_the_branch_and_notes_merge_records(world: World):
     assert snapshot is not None and snapshot.commit == world.fake.branch_sha(REPO, "main")
     [point] = snapshots.history(world.store, REPO)
     assert point.vetted_in == (7,)
-    assert repository_state(world.store, REPO) == "installed"  # known from its pushes too
 
 
 def test_installing_snapshots_each_repository_and_uninstalling_forgets_them(world: World):
     world.fake.create_repo(REPO, files=FILES)
-    assert repository_state(world.store, REPO) == "unknown"
     world.dispatch("installation.created", installation_id=world.installation)
-    assert repository_state(world.store, REPO) == "installed"
     snapshot = snapshots.load(world.store, REPO)
     assert snapshot is not None and snapshot.branch == "main"
     world.dispatch("installation.deleted", installation_id=world.installation)
-    assert repository_state(world.store, REPO) == "removed"
     assert json.loads(world.store.get_value("installation", str(world.installation)) or "") == {
         "deleted": True
     }

@@ -149,11 +149,9 @@ def test_the_server_records_a_review_from_delivery_to_merge_record(fake_github, 
     view = pages_data.pull_details(
         REPO,
         handbook.number,
-        "installed",
         summary,
         events,
         web_url=web_url,
-        install_url="unused",
     )
     assert view["status"] == "ok" and view["conclusion"] == "success"
     [block] = view["blocks"]

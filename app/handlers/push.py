@@ -14,7 +14,6 @@ from gidgethub.abc import GitHubAPI
 from rapidvet.app import snapshots
 from rapidvet.app.context import Context
 from rapidvet.app.evaluation import assess, report
-from rapidvet.app.handlers.installation import remember
 from rapidvet.app.repo_files import owner_repo
 from rapidvet.checks.layout import is_source
 from rapidvet.workflows.config_loader import CONFIG_LOCATIONS
@@ -71,8 +70,6 @@ async def pushed(event: sansio.Event, gh: GitHubAPI, context: Context) -> None:
         return
     branch = data["repository"]["default_branch"]
     repo = data["repository"]["full_name"]
-    # A repository installed before rapidvet kept this index is known from its pushes too.
-    remember(context.store, [repo], data["installation"]["id"])
     now = datetime.now(UTC)
     await snapshots.refresh(gh, context.store, repo, branch, context.today(), now, vetted_in(data))
     if not changes_config(data):

@@ -15,14 +15,10 @@ from markupsafe import Markup
 
 from rapidvet.app import pages_data, snapshots, timeline
 from rapidvet.app.evaluation import SUMMARIES
-from rapidvet.app.handlers.installation import RepoState
-from rapidvet.app.pages.auth import install_url, require_reader
+from rapidvet.app.pages.auth import require_reader
 from rapidvet.app.pages.keys import REGISTRATION
 from rapidvet.app.pages.rendering import render
 
-# require_reader has just asked GitHub for the App's installation on the repository, which
-# is fresher than the installation events the store recorded.
-INSTALLED: RepoState = "installed"
 EXPORTS = {
     "csv": ("text/csv", pages_data.dashboard_csv),
     "json": ("application/json", pages_data.dashboard_json),
@@ -38,7 +34,6 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
     export = query.get("format")
     view = pages_data.dashboard(
         repo,
-        INSTALLED,
         snapshots.load(store, repo),
         snapshots.history(store, repo),
         datetime.now(UTC).date(),
@@ -46,7 +41,6 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
         show=query.get("show"),
         page=pages_data.ALL_ROWS if export in EXPORTS else query.get("page"),
         web_url=registration.settings.web_url,
-        install_url=await install_url(registration),
     )
     if export in EXPORTS and view["status"] == "ok":
         content_type, body = EXPORTS[export]
@@ -75,10 +69,8 @@ async def pull_page(request: web.Request) -> web.StreamResponse:
     view = pages_data.pull_details(
         repo,
         number,
-        INSTALLED,
         store.get_value(SUMMARIES, key),
         timeline.pull_events(store, repo, number),
         web_url=registration.settings.web_url,
-        install_url=await install_url(registration),
     )
     return await render(request, "pull.html", {"view": view}, status=view["http_status"])

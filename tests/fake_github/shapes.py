@@ -171,21 +171,26 @@ class Shapes:
             "state": "active",
             "role": role,
             "organization_url": url,
-            "organization": {
-                "login": org.login,
-                "id": org.id,
-                "node_id": node_id("Organization", org.id),
-                "url": url,
-                "repos_url": f"{url}/repos",
-                "events_url": f"{url}/events",
-                "hooks_url": f"{url}/hooks",
-                "issues_url": f"{url}/issues",
-                "members_url": f"{url}/members{{/member}}",
-                "public_members_url": f"{url}/public_members{{/member}}",
-                "avatar_url": f"https://avatars.githubusercontent.com/u/{org.id}?v=4",
-                "description": None,
-            },
+            "organization": self.organization(org),
             "user": self.user(user),
+        }
+
+    def organization(self, org: User) -> dict[str, Any]:
+        """The organization-simple shape (memberships, webhook payloads)."""
+        url = f"{self.api}/orgs/{quote(org.login)}"
+        return {
+            "login": org.login,
+            "id": org.id,
+            "node_id": node_id("Organization", org.id),
+            "url": url,
+            "repos_url": f"{url}/repos",
+            "events_url": f"{url}/events",
+            "hooks_url": f"{url}/hooks",
+            "issues_url": f"{url}/issues",
+            "members_url": f"{url}/members{{/member}}",
+            "public_members_url": f"{url}/public_members{{/member}}",
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{org.id}?v=4",
+            "description": None,
         }
 
     def team(self, team: Team) -> dict[str, Any]:

@@ -191,24 +191,7 @@ class WebhookBuilder:
     def _owner(self, repo: Repo) -> dict[str, Any]:
         if repo.owner.type != "Organization":
             return {}
-        user = self.shapes.user(repo.owner)
-        url = f"{self.state.api_url}/orgs/{repo.owner.login}"
-        return {
-            "organization": {
-                "login": user["login"],
-                "id": user["id"],
-                "node_id": user["node_id"],
-                "url": url,
-                "repos_url": f"{url}/repos",
-                "events_url": f"{url}/events",
-                "hooks_url": f"{url}/hooks",
-                "issues_url": f"{url}/issues",
-                "members_url": f"{url}/members{{/member}}",
-                "public_members_url": f"{url}/public_members{{/member}}",
-                "avatar_url": user["avatar_url"],
-                "description": None,
-            }
-        }
+        return {"organization": self.shapes.organization(repo.owner)}
 
     # -- events --------------------------------------------------------------------------------
 
