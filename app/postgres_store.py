@@ -7,7 +7,7 @@ procrastinate never runs two jobs of one pull request at once, in any worker pro
 `queueing_lock`: two deliveries of one pull request are both needed, and the GUID primary key
 already drops redeliveries. The delivery row and its job are written by one call of
 `rapidvet_add_delivery_v1` (postgres_schema), which defers the job through procrastinate's own
-SQL function: the webhook's answer waits for one round trip and one commit.
+SQL function: the webhook's answer waits for that one statement (`receive`).
 
 A job that used up its tries stays `failed` in procrastinate: that is the dead letter. Its last
 error is kept on the delivery row, since procrastinate keeps no error text.
@@ -52,6 +52,12 @@ def _add_delivery_params(delivery: Delivery) -> tuple[object, ...]:
     )
 
 
+def _added(row: tuple[object, ...] | None) -> bool:
+    """Whether ADD_DELIVERY stored the delivery: it answers the job's id, or NULL when the
+    delivery was stored before."""
+    return row is not None and row[0] is not None
+
+
 class PostgresStore:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -85,7 +91,7 @@ class PostgresStore:
     def add_delivery(self, delivery: Delivery) -> bool:
         with self.pool.connection() as conn:  # committed as the block ends
             row = conn.execute(ADD_DELIVERY, _add_delivery_params(delivery)).fetchone()
-        return row is not None and row[0] is not None
+        return _added(row)
 
     async def receive(self, delivery: Delivery) -> bool:
         """The same statement through psycopg's async driver: a thread would wait for the GIL
@@ -94,7 +100,7 @@ class PostgresStore:
         async with (await self._receiving_pool()).connection() as conn:
             cursor = await conn.execute(ADD_DELIVERY, _add_delivery_params(delivery))
             row = await cursor.fetchone()
-        return row is not None and row[0] is not None
+        return _added(row)
 
     async def _receiving_pool(self) -> psycopg_pool.AsyncConnectionPool:
         """Opened by the first delivery (there is no event loop before); the deliveries that

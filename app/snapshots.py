@@ -131,7 +131,9 @@ class Snapshot:
     truncated: bool  # GitHub cut the tree listing short (over 100 000 entries)
     # The measures by day, worked out once: every view of the dashboard until the next push
     # asks for the same ones (see `load`).
-    _measured: dict[date, HandbookMeasures] = field(default_factory=dict, compare=False, repr=False)
+    _measured: dict[date, HandbookMeasures] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def measures(self, today: date) -> HandbookMeasures:
         if today not in self._measured:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rapidvet.app.pull_snapshot import PullInfo
-from rapidvet.app.store import Job, Store
+from rapidvet.app.store import Job, Store, key_parts
 from rapidvet.workflows.decision import Decision
 
 SCOPE = "timeline"  # key "<subject>:<n>": the n-th event, as JSON
@@ -77,7 +77,8 @@ def pull_events(store: Store, repo: str, number: int) -> list[Event]:
 def delivery_received(store: Store, job: Job) -> None:
     """The delivery of a job whose key names a pull request ("owner/repo#12"), once however
     often the job is tried."""
-    if job.key.rpartition("#")[2].isdigit() and store.claim_value(NOTED, job.delivery_id, ""):
+    _, number = key_parts(job.key)
+    if number is not None and store.claim_value(NOTED, job.delivery_id, ""):
         append(
             store,
             job.key,
