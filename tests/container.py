@@ -34,7 +34,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.browser import apt_get
-from tests.service import LISTENING, Server
+from tests.service import LISTENING, Server, stop
 from tests.test_service import get
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -237,13 +237,7 @@ def running_container(
         url, ready = _wait_ready(proc, log, started, timeout)
         yield Container(url, proc, database, log, name=name, ready_seconds=round(ready, 2))
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                subprocess.run([*PODMAN, "kill", name], capture_output=True, check=False)
-                proc.wait(30)
+        stop(proc, 30, kill=lambda: subprocess.run([*PODMAN, "kill", name], capture_output=True))
         subprocess.run([*PODMAN, "rm", "--force", name], capture_output=True, check=False)
 
 

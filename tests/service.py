@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,13 +95,22 @@ def running_service(
         database = Path(env["RAPIDVET_DATABASE_URL"].removeprefix("sqlite:///"))
         yield Server(f"http://{found.group(1)}:{found.group(2)}", proc, database, log)
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
+
+
+def stop(
+    proc: subprocess.Popen[str], timeout: float = 10, kill: Callable[[], object] | None = None
+) -> None:
+    """SIGTERM, so the process stops gracefully; `kill` (SIGKILL by default) if it has not
+    within `timeout` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        (kill or proc.kill)()
+        proc.wait(timeout)
 
 
 def payload_bytes(data: object) -> bytes:

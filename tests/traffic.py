@@ -36,7 +36,7 @@ from rapidvet.app.check_runs import RAPID, STRUCTURE
 from rapidvet.app.postgres_store import DELIVERY_QUEUE
 from rapidvet.app.store import JobCounts, open_store
 from tests.e2e import FILES, PLAN
-from tests.service import RAPIDVET, Server, running_service, signed
+from tests.service import RAPIDVET, Server, running_service, signed, stop
 from tests.test_service import post
 
 # The RAPID conclusion a pull request's last head ends with, and the reviews that give it,
@@ -272,16 +272,6 @@ def play(
 # -- rapidvet processes --------------------------------------------------------------------
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @contextmanager
 def running_worker(env: dict[str, str], tmp: Path) -> Iterator[subprocess.Popen[str]]:
     """A `rapidvet worker` process, its log in `tmp`."""
@@ -291,7 +281,7 @@ def running_worker(env: dict[str, str], tmp: Path) -> Iterator[subprocess.Popen[
     try:
         yield process
     finally:
-        _stop(process)
+        stop(process)
 
 
 class Fleet:
