@@ -17,12 +17,9 @@ from rapidvet.app.webhooks import MAX_BODY, make_handler
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def make_app(
-    registration: Registration, wake: Callable[[], None], *, with_worker: bool = True
-) -> web.Application:
-    """`with_worker`: jobs run on this process's event loop too (see webhooks.make_handler)."""
+def make_app(registration: Registration, wake: Callable[[], None]) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY + 1)
-    app.router.add_post("/webhooks", _webhooks(registration, wake, with_worker))
+    app.router.add_post("/webhooks", _webhooks(registration, wake))
     add_probes(app, registration.store)
     setup_pages(app, registration, wake)
     return app
@@ -56,14 +53,12 @@ def add_probes(app: web.Application, store: Store) -> None:
     app.router.add_get("/metrics", metrics)
 
 
-def _webhooks(registration: Registration, wake: Callable[[], None], with_worker: bool) -> Handler:
+def _webhooks(registration: Registration, wake: Callable[[], None]) -> Handler:
     """POST /webhooks: 503 until the App is registered, then deliveries checked with its secret."""
 
     @functools.cache
     def receiver(secret: str) -> Handler:
-        handler: Handler = make_handler(
-            registration.store, secret, handled, wake, blocking=with_worker
-        )
+        handler: Handler = make_handler(registration.store, secret, handled, wake)
         return handler
 
     async def receive(request: web.Request) -> web.StreamResponse:

@@ -121,12 +121,7 @@ def make_handler(
     secret: str,
     wanted: Callable[[sansio.Event], bool],
     wake: Callable[[], None],
-    *,
-    blocking: bool = False,
 ) -> Callable[[web.Request], Any]:
-    """`blocking`: store with one blocking call rather than `Store.receive`. Where jobs share
-    the event loop, their own blocking store calls hold it for milliseconds at a time, and a
-    delivery that awaits several round trips waits that long at each of them."""
 
     async def receive(request: web.Request) -> web.Response:
         event = request.headers.get("X-GitHub-Event", "")
@@ -166,7 +161,7 @@ def make_handler(
             delivery = None
         if delivery is None or not _storable(delivery):
             return _count(event, "bad_payload", _error(400, "payload is not shaped like GitHub's"))
-        stored = store.add_delivery(delivery) if blocking else await store.receive(delivery)
+        stored = await store.receive(delivery)
         if not stored:
             return _count(event, "duplicate", web.json_response({"duplicate": True}))
         wake()
