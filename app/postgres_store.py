@@ -308,5 +308,13 @@ class PostgresStore:
             ).rowcount
         return bool(inserted)
 
+    def drop_values(self, scope: str, older_than_days: float) -> int:
+        with self.pool.connection() as conn:
+            return conn.execute(
+                "DELETE FROM rapidvet_records WHERE scope = %s"
+                " AND updated_at < now() - make_interval(secs => %s)",
+                (scope, older_than_days * 86400),
+            ).rowcount
+
     def close(self) -> None:
         self.pool.close()

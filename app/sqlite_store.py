@@ -290,5 +290,11 @@ class SqliteStore:
             ).rowcount
         )
 
+    def drop_values(self, scope: str, older_than_days: float) -> int:
+        cutoff = time.time() - older_than_days * 86400
+        return self.db.execute(
+            "DELETE FROM records WHERE scope = ? AND updated_at < ?", (scope, cutoff)
+        ).rowcount
+
     def close(self) -> None:
         self.db.close()

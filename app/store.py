@@ -130,6 +130,10 @@ class Store(Protocol):
         """Set a record only when it is absent; True when this call set it."""
         ...
 
+    def drop_values(self, scope: str, older_than_days: float) -> int:
+        """Delete a scope's records last set before the retention; the count removed."""
+        ...
+
     def close(self) -> None: ...
 
 

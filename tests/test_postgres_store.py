@@ -31,6 +31,7 @@ from rapidvet.app.postgres_schema import (
 from rapidvet.app.service import make_worker
 from rapidvet.app.settings import Settings, SettingsError, load_settings
 from rapidvet.app.store import Delivery, open_store
+from rapidvet.app.timeline import NOTED
 from tests.service import RAPIDVET, running_service, service_env, signed
 from tests.test_service import get, post
 
@@ -131,6 +132,15 @@ def test_records_claim_once(store):
     store.put_value("merge_record", "o/r#1@abc", "z")
     assert store.get_value("merge_record", "o/r#1@abc") == "z"
     assert store.get_value("merge_record", "nope") is None
+
+
+def test_old_records_of_one_scope_are_dropped(store):
+    store.put_value("timeline_delivery", "d1", "")
+    store.put_value("merge_record", "o/r#1@abc", "x")
+    assert store.drop_values("timeline_delivery", older_than_days=1) == 0  # nothing that old
+    assert store.drop_values("timeline_delivery", older_than_days=-1) == 1
+    assert store.get_value("timeline_delivery", "d1") is None
+    assert store.get_value("merge_record", "o/r#1@abc") == "x"  # other scopes keep theirs
 
 
 def test_prune_keeps_unfinished_work(store):
@@ -392,16 +402,22 @@ def test_periodic_tasks_run_through_procrastinate(queue, postgres_url):
     assert scheduled == {(periodic.name, periodic.cron) for periodic in PERIODIC}
     queue.add_delivery(delivery("old"))
     queue.add_delivery(delivery("recent", key="o/r#2"))
+    for guid in ("old", "recent"):
+        queue.claim_value(NOTED, guid, "")
     with psycopg.connect(postgres_url) as conn:
         conn.execute("UPDATE procrastinate_jobs SET status = 'succeeded'")
         conn.execute(
             "UPDATE rapidvet_deliveries SET received_at = now() - interval '31 days'"
             " WHERE id = 'old'"
         )
+        conn.execute(
+            "UPDATE rapidvet_records SET updated_at = now() - interval '31 days' WHERE key = 'old'"
+        )
     asyncio.run(app.tasks["rapidvet.prune"](timestamp=0))  # retention: 30 days
     with psycopg.connect(postgres_url) as conn:
         left = conn.execute("SELECT id FROM rapidvet_deliveries").fetchall()
     assert left == [("recent",)]
+    assert queue.values(NOTED) == {"recent": ""}  # the old delivery's timeline claim went too
 
 
 def test_retention_setting():
