@@ -27,6 +27,8 @@ class CheckOptions:
     rules: rule id -> "off" | "error" | "warning" | "notice" (overrides the default grade).
     aliases: holder names a RAPID line may use; None means unknown, so not checked.
     toc: repository-relative paths listed in the table of contents; None means no TOC known.
+    max_page_bytes: a page longer than this (UTF-8) is reported, not parsed: parsing is
+    linear but not free, and a stranger's pull request chooses the page.
     """
 
     today: date
@@ -36,3 +38,4 @@ class CheckOptions:
     rules: Mapping[str, str] = field(default_factory=dict)
     aliases: frozenset[str] | None = None
     toc: frozenset[str] | None = None
+    max_page_bytes: int = 1_000_000

@@ -9,7 +9,7 @@ from functools import lru_cache
 from rapidvet.checks.model import Block, Finding
 from rapidvet.checks.options import CheckOptions, Kind
 from rapidvet.checks.parse import parse_blocks
-from rapidvet.checks.rules import NOT_IN_TOC, run_rules, severity_for
+from rapidvet.checks.rules import NOT_IN_TOC, TOO_LARGE, run_rules, severity_for
 from rapidvet.checks.toc import listed
 
 
@@ -45,7 +45,26 @@ def may_hold_plan(text: str, options: CheckOptions) -> bool:
     return bool(titled.search(text) or (first.search(text) and last.search(text)))
 
 
+def oversized_page(path: str, size: int, options: CheckOptions) -> PageReport:
+    """The report for a page too large to parse: no blocks, one finding at line 1."""
+    severity = severity_for(TOO_LARGE, options)
+    if severity is None:
+        return PageReport(path, (), ())
+    finding = Finding(
+        TOO_LARGE,
+        severity,
+        f"{path} is {size:,} bytes, more than the {options.max_page_bytes:,} bytes"
+        " a page may have to be checked",
+        1,
+        fix="Split the page into smaller pages, or raise checks.max_page_bytes in rapid.yml",
+    )
+    return PageReport(path, (), (finding,))
+
+
 def check_page(text: str, path: str, options: CheckOptions) -> PageReport:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > options.max_page_bytes:
+        return oversized_page(path, size, options)
     blocks = parse_blocks(text, options.kinds) if may_hold_plan(text, options) else ()
     findings = [f for block in blocks for f in run_rules(block, options)]
     severity = severity_for(NOT_IN_TOC, options)

@@ -371,3 +371,8 @@ NOT_IN_TOC = "page-not-in-toc"
 RULES[NOT_IN_TOC] = Rule(
     NOT_IN_TOC, Severity.WARNING, "A page holding a plan is not in the table of contents", None
 )
+
+TOO_LARGE = "page-too-large"
+RULES[TOO_LARGE] = Rule(
+    TOO_LARGE, Severity.ERROR, "A page is too large or too deeply nested to check", None
+)

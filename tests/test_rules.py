@@ -10,6 +10,7 @@ from rapidvet.checks.model import Severity
 from rapidvet.checks.options import CheckOptions
 from rapidvet.checks.page import check_page
 from rapidvet.checks.rules import RULES
+from rapidvet.workflows.config_loader import load_config
 
 TODAY = date(2020, 6, 1)
 TABLE = (
@@ -164,6 +165,25 @@ def test_page_not_in_toc():
     assert rules(page(), toc=frozenset({"other.md"})) == ["page-not-in-toc"]
     assert rules(page(), toc=frozenset({"ops.md"})) == []
     assert rules("# Plain page\n", toc=frozenset()) == []
+
+
+def test_a_page_over_the_size_limit_is_reported_not_parsed():
+    text = page() + "é" * 300  # counted in UTF-8 bytes, not characters
+    limit = len(text.encode()) - 1
+    assert len(text) < limit
+    report = check_page(text, "ops.md", CheckOptions(today=TODAY, max_page_bytes=limit))
+    assert report.blocks == ()
+    (f,) = report.findings
+    assert (f.rule, f.severity, f.line) == ("page-too-large", Severity.ERROR, 1)
+    assert f"{limit + 1:,} bytes" in f.message and f"{limit:,} bytes" in f.message
+    assert "checks.max_page_bytes" in f.fix
+    assert rules(text, max_page_bytes=limit + 1) == []
+
+
+def test_max_page_bytes_comes_from_rapid_yml():
+    config = load_config("version: 1\nchecks:\n  max_page_bytes: 2000\n")
+    assert config.check_options(TODAY).max_page_bytes == 2000
+    assert load_config("version: 1\n").check_options(TODAY).max_page_bytes == 1_000_000
 
 
 def test_rules_can_be_switched_off_and_regraded():

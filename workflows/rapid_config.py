@@ -35,6 +35,7 @@ class Policy:
 @dataclass(frozen=True)
 class ChecksSettings:
     one_page_lines: int = 60
+    max_page_bytes: int = 1_000_000
     rules: Mapping[str, str] = field(default_factory=dict)
     kinds: tuple[Kind, ...] = DEFAULT_KINDS
 
@@ -65,6 +66,7 @@ class RapidConfig:
             today=today,
             kinds=self.checks.kinds,
             one_page_lines=self.checks.one_page_lines,
+            max_page_bytes=self.checks.max_page_bytes,
             stale_after_days=self.policy.stale_after_days,
             rules=self.checks.rules,
             aliases=frozenset(self.aliases) if self.aliases else None,
