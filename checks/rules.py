@@ -376,3 +376,7 @@ TOO_LARGE = "page-too-large"
 RULES[TOO_LARGE] = Rule(
     TOO_LARGE, Severity.ERROR, "A page is too large or too deeply nested to check", None
 )
+UNSAFE_PATH = "unsafe-path"
+RULES[UNSAFE_PATH] = Rule(
+    UNSAFE_PATH, Severity.ERROR, "A file's path cannot go into a URL safely; it was not read", None
+)
