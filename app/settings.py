@@ -51,6 +51,8 @@ class Settings:
     public_url: str | None = None  # where GitHub and browsers reach this server
     secret_key: str | None = None  # Fernet key: App secrets at rest, session cookies
     pages: Pages = "repo-readers"  # who sees a repository's pages
+    job_seconds: float = 60.0  # of checking a job's untrusted content, then it gives up
+    job_memory_mb: int = 1024  # per child process checking untrusted content
 
     def __repr__(self) -> str:
         # Never let a key or secret reach a log line or a traceback.
@@ -110,6 +112,8 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | None = "
         public_url=_url(public_url, "PUBLIC_URL") if public_url else None,
         secret_key=_secret_key(get("SECRET_KEY")),
         pages=_pages(get("PAGES", "repo-readers")),
+        job_seconds=_seconds(get("JOB_SECONDS", "60"), "JOB_SECONDS"),
+        job_memory_mb=_positive(get("JOB_MEMORY_MB", "1024"), "JOB_MEMORY_MB"),
     )
 
 
@@ -153,6 +157,17 @@ def _positive(value: str, name: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"{PREFIX}{name} must be a positive number, got {value!r}")
     return int(value)
+
+
+def _seconds(value: str, name: str) -> float:
+    """A positive number of seconds; fractions (0.5) too."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise SettingsError(f"{PREFIX}{name} must be a positive number of seconds, got {value!r}")
+    return seconds
 
 
 def _secret_key(value: str) -> str | None:
