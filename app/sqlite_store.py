@@ -68,11 +68,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _create_private(path: str) -> None:
+    """Create the database file readable by its owner only, unless it exists: it holds the
+    App's deliveries and secrets. SQLite gives its -wal and -shm files the same mode."""
+    if not os.path.exists(path):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 class SqliteStore:
     def __init__(self, path: str) -> None:
         self.path = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
         # autocommit mode: every transaction below is explicit
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")

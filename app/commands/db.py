@@ -10,10 +10,11 @@ import argparse
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from rapidvet.app.settings import load_settings
+from rapidvet.app.commands import exit_codes
 
 if TYPE_CHECKING:
     from rapidvet.app.postgres_schema import Component
@@ -22,14 +23,19 @@ FORMATS = ("text", "json")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("db", help="show or apply the database schema versions")
+    codes = exit_codes("the schema is current", "migrations pending, or no database reachable")
+    parser = sub.add_parser("db", help="show or apply the database schema versions", **codes)
     commands = parser.add_subparsers(
         dest="db_command", metavar="COMMAND", required=True, parser_class=type(parser)
     )
-    migrate = commands.add_parser("migrate", help="apply missing migrations; exit 1 on failure")
+    migrate = commands.add_parser(
+        "migrate", help="apply missing migrations; exit 1 on failure", **codes
+    )
     migrate.add_argument("--format", choices=FORMATS, default="text")
     migrate.set_defaults(func=run_migrate)
-    status = commands.add_parser("status", help="applied and known versions; exit 1 if behind")
+    status = commands.add_parser(
+        "status", help="applied and known versions; exit 1 if behind or absent", **codes
+    )
     status.add_argument("--format", choices=FORMATS, default="text")
     status.set_defaults(func=run_status)
 
@@ -50,10 +56,15 @@ def _report(output: str, *, migrate: bool) -> int:
 
     from rapidvet.app.postgres_schema import Component
     from rapidvet.app.postgres_store import PostgresStore
+    from rapidvet.app.settings import load_settings
     from rapidvet.app.sqlite_store import SqliteStore
     from rapidvet.app.store import open_store
 
     url = load_settings().database_url
+    missing = None if migrate else _missing_sqlite_file(url)
+    if missing is not None:  # opening it would create an empty one
+        print(_render_error(output, url, f"no database at {missing}"))
+        return 1
     store = open_store(url)
     components: list[Component] = []
     try:
@@ -66,12 +77,20 @@ def _report(output: str, *, migrate: bool) -> int:
             pending = tuple(str(version) for version in range(applied + 1, known + 1))
             components = [Component("rapidvet", str(applied), str(known), pending)]
     except (psycopg.Error, sqlite3.Error, OSError) as err:  # the database is away or refused
-        print(_render_error(output, url, err))
+        print(_render_error(output, url, f"{type(err).__name__}: {err}".strip()))
         return 1
     finally:
         store.close()
     print(_render(output, url, components))
     return 0 if all(not component.pending for component in components) else 1
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of the SQLite database the URL names, when there is no file there."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///")
+    return None if Path(path).exists() else path
 
 
 def _safe_url(url: str) -> str:
@@ -97,8 +116,7 @@ def _render(output: str, url: str, components: Sequence[Component]) -> str:
     return "\n".join(lines)
 
 
-def _render_error(output: str, url: str, err: Exception) -> str:
-    message = f"{type(err).__name__}: {err}".strip()
+def _render_error(output: str, url: str, message: str) -> str:
     if output == "json":
         return json.dumps({"database": _safe_url(url), "current": False, "error": message})
     return f"database: {_safe_url(url)}\nerror: {message}"
