@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from croniter import croniter
 
-from rapidvet.app import timeline
+from rapidvet.app import signins, timeline
 from rapidvet.app.reconcile import scheduled
 from rapidvet.app.settings import Settings
 from rapidvet.app.store import Store
@@ -36,6 +36,7 @@ async def prune(store: Store, settings: Settings) -> None:
     # Each delivery's claim on its timeline entry goes when the delivery would: a job that
     # old has finished, and no try of it is left to note it twice.
     store.drop_values(timeline.NOTED, settings.retention_days)
+    signins.prune(store)  # sessions signed out or expired
     log.info("pruned %d deliveries older than %d days", removed, settings.retention_days)
 
 

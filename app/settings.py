@@ -7,6 +7,7 @@ registered yet and the set-up page registers it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ DEFAULT_DATABASE_URL = "sqlite:///rapidvet.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PAGES = ("public", "repo-readers", "off")
 Pages = Literal["public", "repo-readers", "off"]
+SETUP_TOKEN_MIN = 16  # characters: a guess at the set-up page must stay hopeless
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 GENERATE_SECRET_KEY = (
     "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 )
@@ -51,6 +54,8 @@ class Settings:
     public_url: str | None = None  # where GitHub and browsers reach this server
     secret_key: str | None = None  # Fernet key: App secrets at rest, session cookies
     pages: Pages = "repo-readers"  # who sees a repository's pages
+    setup_token: str | None = None  # the set-up page's code; None: one is made and logged
+    trusted_proxies: tuple[IPNetwork, ...] = ()  # whose X-Forwarded-Proto is believed
     job_seconds: float = 60.0  # of checking a job's untrusted content, then it gives up
     job_memory_mb: int = 1024  # per child process checking untrusted content
 
@@ -112,6 +117,8 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | None = "
         public_url=_url(public_url, "PUBLIC_URL") if public_url else None,
         secret_key=_secret_key(get("SECRET_KEY")),
         pages=_pages(get("PAGES", "repo-readers")),
+        setup_token=_setup_token(get("SETUP_TOKEN")),
+        trusted_proxies=_networks(get("TRUSTED_PROXIES"), "TRUSTED_PROXIES"),
         job_seconds=_seconds(get("JOB_SECONDS", "60"), "JOB_SECONDS"),
         job_memory_mb=_positive(get("JOB_MEMORY_MB", "1024"), "JOB_MEMORY_MB"),
     )
@@ -187,3 +194,18 @@ def _pages(value: str) -> Pages:
     if value.lower() not in PAGES:
         raise SettingsError(f"{PREFIX}PAGES must be one of {', '.join(PAGES)}, got {value!r}")
     return cast(Pages, value.lower())
+
+
+def _setup_token(value: str) -> str | None:
+    if value and len(value) < SETUP_TOKEN_MIN:
+        raise SettingsError(f"{PREFIX}SETUP_TOKEN must be at least {SETUP_TOKEN_MIN} characters")
+    return value or None
+
+
+def _networks(value: str, name: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated addresses and CIDR ranges."""
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    try:
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
+    except ValueError as error:
+        raise SettingsError(f"{PREFIX}{name}: {error}") from None

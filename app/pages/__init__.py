@@ -21,10 +21,12 @@ from aiohttp import web
 
 from rapidvet.app.credentials import Registration
 from rapidvet.app.pages import auth, setup
-from rapidvet.app.pages.keys import REGISTRATION, WAKE
+from rapidvet.app.pages.keys import REGISTRATION, SIGN_INS, WAKE
+from rapidvet.app.pages.proxies import forwarded_scheme
 from rapidvet.app.pages.rendering import error_pages, security_headers
 from rapidvet.app.pages.repository import dashboard_page, pull_page
 from rapidvet.app.pages.session import storage
+from rapidvet.app.signins import SignIns, sealing_key
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -34,11 +36,14 @@ def setup_pages(app: web.Application, registration: Registration, wake: Callable
     app[REGISTRATION] = registration
     app[WAKE] = wake
     app[auth.ANSWERS] = auth.answers()
+    app[SIGN_INS] = SignIns(registration.store, sealing_key(registration.settings))
     aiohttp_jinja2.setup(
         app, loader=jinja2.PackageLoader("rapidvet.app", "templates"), autoescape=True
     )
     app.on_response_prepare.append(security_headers(registration.settings.web_url))
-    # Outermost first: the session is there for error pages and CSRF checks alike.
+    # Outermost first: the scheme a trusted proxy saw, for the session cookie's `Secure` and
+    # every URL built from the request; the session, for error pages and CSRF checks alike.
+    app.middlewares.append(forwarded_scheme(registration.settings.trusted_proxies))
     aiohttp_session.setup(app, storage(registration.settings))
     app.middlewares.append(error_pages)
     app.middlewares.append(auth.csrf_protect)

@@ -21,6 +21,7 @@ import aiohttp
 import gidgethub
 from aiohttp import web
 from cachetools import TTLCache
+from yarl import URL
 
 from rapidvet.app.credentials import Registration
 from rapidvet.app.github import REQUESTER, GitHubApp
@@ -28,7 +29,6 @@ from rapidvet.app.github_client import RapidvetGitHubAPI
 from rapidvet.app.pages.keys import REGISTRATION
 from rapidvet.app.pages.rendering import Handler, Link, PageError, render
 from rapidvet.app.pages.session import (
-    Viewer,
     begin_round_trip,
     csrf_matches,
     end_round_trip,
@@ -36,6 +36,7 @@ from rapidvet.app.pages.session import (
     sign_out,
     viewer,
 )
+from rapidvet.app.signins import Viewer
 
 ANSWER_SECONDS = 300  # how long "can this user read owner/repo" is believed
 ANSWERS_KEPT = 4096
@@ -45,6 +46,9 @@ CSRF_EXEMPT = frozenset({"/webhooks"})  # signed by GitHub instead
 # GitHub's rules for account and repository names: nothing else is worth asking it about.
 OWNER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 REPO_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+# A path-absolute reference of printable ASCII: no space, control character or backslash, and
+# not "//" (another host). Browsers resolve anything it matches on this server.
+LOCAL_PATH = re.compile(r"/(?![/\\])[\x21-\x5b\x5d-\x7e]*")
 
 ANSWERS: web.AppKey[TTLCache[tuple[str, ...], bool]] = web.AppKey("answers")
 routes = web.RouteTableDef()
@@ -240,9 +244,18 @@ def github_failures() -> Iterator[None]:
 # -- signing in and out ------------------------------------------------------------------------
 
 
-def _local(path: str) -> str:
-    """Where to go after signing in: a path on this server, never another host."""
-    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
+def local_path(target: str) -> str:
+    """Where to go after signing in: `target` as the Location header will carry it when that is
+    a path on this server, else "/". Checked again after yarl normalises it, since browsers and
+    yarl drop tabs and newlines and read `\\` as `/`: "/\\t/evil.example" must not become
+    "//evil.example"."""
+    if not LOCAL_PATH.fullmatch(target):
+        return "/"
+    try:
+        normal = str(URL(target))
+    except ValueError:
+        return "/"
+    return normal if LOCAL_PATH.fullmatch(normal) else "/"
 
 
 def public_url(request: web.Request) -> str:
@@ -264,7 +277,9 @@ async def login(request: web.Request) -> web.StreamResponse:
             " RAPIDVET_CLIENT_SECRET.",
             Link("Set-up page", "/"),
         )
-    state = await begin_round_trip(request, "oauth", next=_local(request.query.get("next", "/")))
+    state = await begin_round_trip(
+        request, "oauth", next=local_path(request.query.get("next", "/"))
+    )
     query = urlencode(
         {
             "client_id": credentials.client_id,

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from aiohttp import web
 
 from rapidvet.app.credentials import Registration
+from rapidvet.app.signins import SignIns
 
 REGISTRATION = web.AppKey("registration", Registration)
+SIGN_INS = web.AppKey("sign_ins", SignIns)
 WAKE: web.AppKey[Callable[[], None]] = web.AppKey("wake")  # a job was queued: tell the worker

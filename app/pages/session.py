@@ -1,6 +1,10 @@
 """The browser's session: who is signed in, the CSRF token of their forms, and the `state` of a
-round trip through GitHub (App manifest, OAuth sign-in). All of it lives in one cookie,
-encrypted and signed (Fernet), so the server keeps no session rows.
+round trip through GitHub (App manifest, OAuth sign-in). It lives in one cookie, encrypted and
+signed (Fernet), but for the signed-in user: the cookie names a sign-in record on the server
+(`rapidvet.app.signins`), which holds the user's GitHub token and which signing out ends.
+
+The cookie is `Secure` when RAPIDVET_PUBLIC_URL is https, and on any request that came over
+HTTPS (through a trusted proxy: as its X-Forwarded-Proto says, see `proxies`).
 """
 
 from __future__ import annotations
@@ -9,33 +13,36 @@ import base64
 import hmac
 import secrets
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp_session import get_session, new_session
+from aiohttp_session import Session, get_session, new_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from rapidvet.app.pages.keys import SIGN_INS
 from rapidvet.app.settings import Settings
+from rapidvet.app.signins import SESSION_SECONDS, Viewer
 
 COOKIE = "rapidvet_session"
-SESSION_SECONDS = 8 * 3600  # as long as GitHub's user access tokens last
-_USER, _CSRF = "user", "csrf"
+_USER, _CSRF = "user", "csrf"  # _USER: the id of the session's sign-in record
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """The signed-in GitHub user."""
+class SessionCookies(EncryptedCookieStorage):
+    """The encrypted cookie, made `Secure` on a request that came over HTTPS."""
 
-    login: str
-    token: str = field(repr=False)  # their own access token: asks GitHub what they may read
+    async def save_session(
+        self, request: web.Request, response: web.StreamResponse, session: Session
+    ) -> None:
+        await super().save_session(request, response, session)
+        if request.secure and COOKIE in response.cookies:
+            response.cookies[COOKIE]["secure"] = True
 
 
-def storage(settings: Settings) -> EncryptedCookieStorage:
+def storage(settings: Settings) -> SessionCookies:
     secure = bool(settings.public_url and settings.public_url.startswith("https://"))
-    return EncryptedCookieStorage(
+    return SessionCookies(
         _cookie_key(settings),
         cookie_name=COOKIE,
         max_age=SESSION_SECONDS,
@@ -55,18 +62,29 @@ def _cookie_key(settings: Settings) -> bytes:
 
 
 async def viewer(request: web.Request) -> Viewer | None:
-    user = (await get_session(request)).get(_USER)
-    return Viewer(user["login"], user["token"]) if user else None
+    """The signed-in user, while their sign-in record says they are."""
+    session_id = (await get_session(request)).get(_USER)
+    if not isinstance(session_id, str):
+        return None
+    return request.app[SIGN_INS].find(session_id)
 
 
 async def sign_in(request: web.Request, user: Viewer) -> None:
+    await _end_sign_in(request)
     # A fresh session, so that no identifier planted before signing in survives it.
     session = await new_session(request)
-    session[_USER] = {"login": user.login, "token": user.token}
+    session[_USER] = request.app[SIGN_INS].begin(user)
 
 
 async def sign_out(request: web.Request) -> None:
+    await _end_sign_in(request)
     (await get_session(request)).invalidate()
+
+
+async def _end_sign_in(request: web.Request) -> None:
+    session_id = (await get_session(request)).get(_USER)
+    if isinstance(session_id, str):
+        request.app[SIGN_INS].end(session_id)
 
 
 async def csrf_token(request: web.Request) -> str:
