@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 
@@ -11,6 +12,16 @@ from rapidvet.app.commands import UsageError
 @dataclass(frozen=True)
 class Repository:
     path: str
+
+    @classmethod
+    def open(cls, path: str) -> Repository:
+        """The repository at `path`; a usage error when there is none, before any ref is read."""
+        if not os.path.isdir(path):
+            raise UsageError(f"{path}: no such folder")
+        repo = cls(path)
+        if repo._git("rev-parse", "--git-dir", check=False).returncode != 0:
+            raise UsageError(f"{path} is not a git repository")
+        return repo
 
     def _git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         try:

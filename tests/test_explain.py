@@ -1,4 +1,4 @@
-"""`rapidvet explain` against real git repositories built in the test."""
+"""`rapidvet explain`, the real process, against real git repositories built in the test."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from rapidvet.app.cli import main
+from tests.service import RAPIDVET
+
+# Exit codes by conclusion: a script can tell "ready to merge" from "not yet".
+EXIT_FOR = {"success": 0, "neutral": 0, "failure": 1, "pending": 1}
 
 CONFIG = """\
 version: 1
@@ -62,24 +65,19 @@ def commit_all(repo: Path, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-def explain(capsys, repo: Path, *extra: str) -> dict:
-    code = main(
-        [
-            "explain",
-            "--repo",
-            str(repo),
-            "--base",
-            "main",
-            "--head",
-            "change",
-            "--format",
-            "json",
-            *extra,
-        ]
+def rapidvet(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [RAPIDVET, *argv], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
     )
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return json.loads(out)
+
+
+def explain(repo: Path, *extra: str) -> dict:
+    """The JSON answer, after checking the exit code says the same as its conclusion."""
+    args = ["--repo", str(repo), "--base", "main", "--head", "change", "--format", "json"]
+    proc = rapidvet("explain", *args, *extra)
+    data = json.loads(proc.stdout)
+    assert proc.returncode == EXIT_FOR[data["conclusion"]], proc.stderr
+    return data
 
 
 def write_reviews(tmp_path: Path, data) -> str:
@@ -100,10 +98,10 @@ def plan_repo(tmp_path) -> Path:
     return repo
 
 
-def test_roles_from_the_rapid_line_without_config(capsys, plan_repo, tmp_path):
+def test_roles_from_the_rapid_line_without_config(plan_repo, tmp_path):
     (plan_repo / "ops" / "plan.md").write_text(PLAN.replace("Review yearly", "Review twice"))
     commit_all(plan_repo, "edit")
-    data = explain(capsys, plan_repo)
+    data = explain(plan_repo)
     assert data["config"] == "none (RAPID lines only)"
     rows = {(r["role"], r["holder"]): r for r in data["rows"]}
     assert rows["D", "IJT"]["source"] == {"origin": "document", "path": "ops/plan.md", "line": 7}
@@ -111,7 +109,7 @@ def test_roles_from_the_rapid_line_without_config(capsys, plan_repo, tmp_path):
     assert any(n["code"] == "unresolved-alias" for n in data["notes"])
 
 
-def test_config_roles_reviews_and_stale_approvals(capsys, plan_repo, tmp_path):
+def test_config_roles_reviews_and_stale_approvals(plan_repo, tmp_path):
     git(plan_repo, "checkout", "-q", "main")
     (plan_repo / ".github").mkdir()
     (plan_repo / ".github" / "rapid.yml").write_text(
@@ -131,36 +129,37 @@ def test_config_roles_reviews_and_stale_approvals(capsys, plan_repo, tmp_path):
             {"user": "lee", "state": "approved", "commit": first},
         ],
     }
-    data = explain(capsys, plan_repo, "--reviews", write_reviews(tmp_path, reviews))
+    data = explain(plan_repo, "--reviews", write_reviews(tmp_path, reviews))
     assert data["conclusion"] == "success"
     assert {r["source"]["path"] for r in data["rows"]} == {".github/rapid.yml"}
 
     (plan_repo / "other.md").write_text("# Other, edited\n")
     commit_all(plan_repo, "unrelated push")
     assert (
-        explain(capsys, plan_repo, "--reviews", write_reviews(tmp_path, reviews))["conclusion"]
-        == "success"
+        explain(plan_repo, "--reviews", write_reviews(tmp_path, reviews))["conclusion"] == "success"
     )
 
     (plan_repo / "ops" / "plan.md").write_text(PLAN.replace("Review yearly", "Review weekly"))
     commit_all(plan_repo, "edit the approved block")
-    data = explain(capsys, plan_repo, "--reviews", write_reviews(tmp_path, reviews))
+    data = explain(plan_repo, "--reviews", write_reviews(tmp_path, reviews))
     assert data["conclusion"] == "pending"
     assert {r["state"] for r in data["rows"] if r["required"]} == {"stale"}
     assert data["request"]["users"] == ["ianjt"] and data["request"]["teams"] == ["mlt"]
 
 
-def test_text_output_names_roles_sources_and_requests(capsys, plan_repo):
+def test_text_output_names_roles_sources_and_requests(plan_repo):
     (plan_repo / "ops" / "plan.md").write_text(PLAN.replace("IJT(D)", "@ianjt(D)"))
     commit_all(plan_repo, "handle")
-    assert main(["explain", "--repo", str(plan_repo), "--base", "main", "--head", "change"]) == 0
-    out = capsys.readouterr().out
+    proc = rapidvet("explain", "--repo", str(plan_repo), "--base", "main", "--head", "change")
+    out = proc.stdout
+    conclusion = out.split("Conclusion: ")[1].split()[0]
+    assert proc.returncode == EXIT_FOR[conclusion] == 1  # MLT is nobody without an alias
     assert 'ops/plan.md:3 "FY27 Ops VPMOM" (modified)' in out
     assert "D (previous)" in out  # the RAPID line changed: the old Decider must approve too
     assert "Conclusion: " in out and "Would request: " in out
 
 
-def test_explain_on_the_real_handbook(capsys, corpus, tmp_path):
+def test_explain_on_the_real_handbook(corpus, tmp_path):
     repo = tmp_path / "hb"
     shutil.copytree(corpus / "handbook-head", repo, copy_function=shutil.copyfile)
     for folder in [repo, *repo.rglob("*")]:
@@ -181,7 +180,7 @@ def test_explain_on_the_real_handbook(capsys, corpus, tmp_path):
             {"user": "mia", "state": "CHANGES_REQUESTED", "submitted_at": "2024-05-01T11:00:00Z"},
         ],
     }
-    data = explain(capsys, repo, "--reviews", write_reviews(tmp_path, reviews))
+    data = explain(repo, "--reviews", write_reviews(tmp_path, reviews))
     assert {r["block"] for r in data["rows"]} == {"Content V2MOM"}
     states = {r["role"]: r["state"] for r in data["rows"]}
     assert states == {"D": "approved", "A": "vetoed", "I": "not required"}
@@ -201,7 +200,7 @@ def test_explain_on_the_real_handbook(capsys, corpus, tmp_path):
         ("bad-ref", "nope: not a commit"),
     ],
 )
-def test_bad_input_is_one_line_exit_2(capsys, plan_repo, tmp_path, setup, message):
+def test_bad_input_is_one_line_exit_2(plan_repo, tmp_path, setup, message):
     args = ["explain", "--repo", str(plan_repo), "--base", "main", "--head", "change"]
     if setup == "broken-config":
         git(plan_repo, "checkout", "-q", "main")
@@ -212,6 +211,28 @@ def test_bad_input_is_one_line_exit_2(capsys, plan_repo, tmp_path, setup, messag
         args += ["--reviews", str(tmp_path / "r.json")]
     else:
         args[args.index("change")] = "nope"
-    assert main(args) == 2
-    err = capsys.readouterr().err
+    proc = rapidvet(*args)
+    assert proc.returncode == 2
+    err = proc.stderr
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_no_changed_plan_exits_0(plan_repo):
+    (plan_repo / "other.md").write_text("# Other, edited\n")
+    commit_all(plan_repo, "not a plan")
+    assert explain(plan_repo)["conclusion"] == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("repo", "message"),
+    [(None, ". is not a git repository"), ("missing", "missing: no such folder")],
+)
+def test_outside_a_git_repository_is_one_line_exit_2(tmp_path, repo, message):
+    where = ["--repo", repo] if repo else []
+    proc = rapidvet("explain", *where, "--base", "main", "--head", "x", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"rapidvet: error: {message}\n")
+
+
+def test_help_says_what_the_exit_codes_mean():
+    out = rapidvet("explain", "--help").stdout
+    assert "  1  the review would fail or is still pending\n" in out

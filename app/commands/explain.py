@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from rapidvet.app.commands import UsageError
+from rapidvet.app.commands import UsageError, exit_codes
 from rapidvet.app.git import Repository
+from rapidvet.workflows.approval import Conclusion
 from rapidvet.workflows.config_loader import (
     CONFIG_LOCATIONS,
     ConfigError,
@@ -31,7 +32,14 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("explain", help="simulate the RAPID review of a branch locally")
+    parser = sub.add_parser(
+        "explain",
+        help="simulate the RAPID review of a branch locally",
+        **exit_codes(
+            "the review would succeed, or no plan changed",
+            "the review would fail or is still pending",
+        ),
+    )
     parser.add_argument("--repo", default=".", help="the git checkout (default: here)")
     parser.add_argument("--base", required=True, help="the branch the pull request targets")
     parser.add_argument("--head", required=True, help="the pull request's branch or commit")
@@ -42,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    repo = Repository(args.repo)
+    repo = Repository.open(args.repo)
     base, head = repo.commit(args.base), repo.commit(args.head)
     spec = read_reviews(args.reviews, repo, head) if args.reviews else {}
     author = args.author or spec.get("author", "")
@@ -67,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     source = f"{config_path} at {base[:8]}" if config_path else "none (RAPID lines only)"
     out = as_json(decision, source) if args.format == "json" else as_text(decision, source)
     sys.stdout.write(out + "\n")
-    return 0
+    return 1 if decision.conclusion in (Conclusion.FAILURE, Conclusion.PENDING) else 0
 
 
 def base_config(repo: Repository, commit: str) -> tuple[RapidConfig, str | None]:
