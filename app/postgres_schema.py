@@ -88,6 +88,38 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         $$;
         """,
     ),
+    (
+        "0003",
+        # A signed body is stored once: the SHA-256 of each delivery's raw body, unique (NULLs,
+        # the reconciler's own deliveries, never collide), and v2 of the webhook's write, which
+        # stores nothing when the id or the body is there already. v1 stays for processes of
+        # the previous release during a rolling upgrade; what they store has no hash.
+        """
+        ALTER TABLE rapidvet_deliveries ADD COLUMN body_sha256 bytea;
+        CREATE UNIQUE INDEX rapidvet_deliveries_body_sha256 ON rapidvet_deliveries (body_sha256);
+        CREATE FUNCTION rapidvet_add_delivery_v2(
+            _id text, _event text, _action text, _installation bigint, _repo text, _key text,
+            _payload bytea, _body_sha256 bytea, _queue text, _task text, _args jsonb
+        ) RETURNS bigint LANGUAGE plpgsql AS $$
+        DECLARE
+            _job bigint;
+        BEGIN
+            INSERT INTO rapidvet_deliveries
+                (id, event, action, installation, repo, key, payload, body_sha256)
+            VALUES (_id, _event, _action, _installation, _repo, _key, _payload, _body_sha256)
+            ON CONFLICT DO NOTHING;  -- the id's key or the body's index
+            IF NOT FOUND THEN
+                RETURN NULL;
+            END IF;
+            _job := (procrastinate_defer_jobs_v1(ARRAY[
+                ROW(_queue, _task, 0, _key, NULL, _args, NULL)::procrastinate_job_to_defer_v1
+            ]))[1];
+            UPDATE rapidvet_deliveries SET job_id = _job WHERE id = _id;
+            RETURN _job;
+        END;
+        $$;
+        """,
+    ),
 )
 
 

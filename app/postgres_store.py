@@ -5,9 +5,10 @@ rapidvet's own tables (deliveries, records) are read and written with psycopg; a
 is a procrastinate job, task `rapidvet.run_delivery` with `lock` = the delivery's key, so that
 procrastinate never runs two jobs of one pull request at once, in any worker process. No
 `queueing_lock`: two deliveries of one pull request are both needed, and the GUID primary key
-already drops redeliveries. The delivery row and its job are written by one call of
-`rapidvet_add_delivery_v1` (postgres_schema), which defers the job through procrastinate's own
-SQL function: the webhook's answer waits for that one statement (`receive`).
+already drops redeliveries, and a unique hash of the signed body drops replays under new ids.
+The delivery row and its job are written by one call of `rapidvet_add_delivery_v2`
+(postgres_schema), which defers the job through procrastinate's own SQL function: the
+webhook's answer waits for that one statement (`receive`).
 
 A job that used up its tries stays `failed` in procrastinate: that is the dead letter. Its last
 error is kept on the delivery row, since procrastinate keeps no error text.
@@ -34,7 +35,7 @@ PERIODIC_QUEUE = "periodic"
 STALLED_LOCK = postgres_schema.MIGRATION_LOCK + 1
 
 
-ADD_DELIVERY = "SELECT rapidvet_add_delivery_v1(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+ADD_DELIVERY = "SELECT rapidvet_add_delivery_v2(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def _add_delivery_params(delivery: Delivery) -> tuple[object, ...]:
@@ -46,6 +47,7 @@ def _add_delivery_params(delivery: Delivery) -> tuple[object, ...]:
         delivery.repo,
         delivery.key,
         delivery.payload,
+        delivery.body_sha256,
         DELIVERY_QUEUE,
         DELIVERY_TASK,
         json.dumps({"delivery_id": delivery.id}),
@@ -54,7 +56,7 @@ def _add_delivery_params(delivery: Delivery) -> tuple[object, ...]:
 
 def _added(row: tuple[object, ...] | None) -> bool:
     """Whether ADD_DELIVERY stored the delivery: it answers the job's id, or NULL when the
-    delivery was stored before."""
+    delivery (its id or its signed body) was stored before."""
     return row is not None and row[0] is not None
 
 

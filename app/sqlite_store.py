@@ -51,6 +51,11 @@ MIGRATIONS = (
         PRIMARY KEY (scope, key)
     );
     """,
+    # A signed body is stored once (Delivery.body_sha256); NULLs never collide.
+    """
+    ALTER TABLE deliveries ADD COLUMN body_sha256 BLOB;
+    CREATE UNIQUE INDEX deliveries_body_sha256 ON deliveries (body_sha256);
+    """,
 )
 
 
@@ -117,8 +122,10 @@ class SqliteStore:
         now = time.time()
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            # Ignored when the id or the body hash is there already.
             inserted = self.db.execute(
-                "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO deliveries (id, event, action, installation, repo,"
+                " payload, received_at, body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     delivery.id,
                     delivery.event,
@@ -127,6 +134,7 @@ class SqliteStore:
                     delivery.repo,
                     delivery.payload,
                     now,
+                    delivery.body_sha256,
                 ),
             ).rowcount
             if inserted:

@@ -25,6 +25,9 @@ class Delivery:
     repo: str | None
     key: str  # what serializes its job: "owner/repo#12", "owner/repo" or "installation:N"
     payload: bytes
+    # SHA-256 of the signed raw body: the same body under another id is a replay. None for
+    # deliveries rapidvet makes itself (the reconciler's), which may repeat a payload.
+    body_sha256: bytes | None = None
 
 
 def key_parts(key: str) -> tuple[str | None, int | None]:
@@ -89,7 +92,8 @@ class Store(Protocol):
     def ping(self) -> bool: ...
 
     def add_delivery(self, delivery: Delivery) -> bool:
-        """Store a delivery and queue its job in one transaction; False when its id is known."""
+        """Store a delivery and queue its job in one transaction; False, storing nothing,
+        when its id is known or its `body_sha256` is (a replay), until pruned."""
         ...
 
     async def receive(self, delivery: Delivery) -> bool:
@@ -112,7 +116,8 @@ class Store(Protocol):
     def dead_jobs(self, limit: int = 50) -> list[DeadJob]: ...
 
     def prune(self, older_than_days: float) -> int:
-        """Delete finished deliveries older than the retention; the count removed."""
+        """Delete finished deliveries older than the retention, their body hashes with them;
+        the count removed."""
         ...
 
     def get_value(self, scope: str, key: str) -> str | None:

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from rapidvet.app.sqlite_store import SqliteStore
+from rapidvet.app.sqlite_store import MIGRATIONS, SqliteStore
 from rapidvet.app.store import Delivery, open_store
 
 
@@ -32,10 +32,27 @@ def test_migrations_are_versioned_and_idempotent(tmp_path):
     first = SqliteStore(path)
     first.migrate()
     first.migrate()
-    assert first.schema_version() == (1, 1)
+    known = len(MIGRATIONS)
+    assert first.schema_version() == (known, known)
     second = SqliteStore(path)  # a second process starting at the same time
     second.migrate()
-    assert second.schema_version() == (1, 1)
+    assert second.schema_version() == (known, known)
+
+
+def test_a_database_of_the_first_schema_is_brought_up_to_date(tmp_path):
+    """Its deliveries stay, and replays of bodies stored from then on are refused."""
+    path = str(tmp_path / "old.db")
+    old = SqliteStore(path)
+    old.db.executescript(MIGRATIONS[0] + "; PRAGMA user_version=1;")
+    old.db.execute("INSERT INTO deliveries VALUES ('g0', 'push', NULL, 7, 'o/r', x'7b7d', 0)")
+    old.migrate()
+    assert old.has_delivery("g0")
+    signed = Delivery("g1", "push", None, 7, "o/r", "o/r", b"{}", body_sha256=b"h" * 32)
+    assert old.add_delivery(signed)
+    assert not old.add_delivery(
+        Delivery("g2", "push", None, 7, "o/r", "o/r", b"{}", body_sha256=b"h" * 32)
+    )
+    old.close()
 
 
 def test_jobs_of_one_key_never_run_at_once(store):
