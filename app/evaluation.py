@@ -19,7 +19,7 @@ from gidgethub.abc import GitHubAPI
 from rapidvet.app import timeline
 from rapidvet.app.check_runs import RAPID, STRUCTURE, CheckRun, done, publish
 from rapidvet.app.context import Context
-from rapidvet.app.pull_snapshot import PullSnapshot, read_pull, read_teams
+from rapidvet.app.pull_snapshot import PullSnapshot, read_pull, read_teams, unread_findings
 from rapidvet.app.reconcile import note_evaluation
 from rapidvet.app.repo_files import owner_repo
 from rapidvet.app.store import Store
@@ -77,6 +77,7 @@ def judge(snapshot: PullSnapshot, today: date, started: datetime) -> Evaluation:
         for finding in check_page(head, path, options).findings:
             if any(start <= finding.line <= end for start, end in spans):
                 findings.append((path, finding))
+    findings += unread_findings(snapshot.unread, options)
     return Evaluation(snapshot, decision, tuple(request.blocks), tuple(findings), started)
 
 
@@ -119,11 +120,12 @@ def structure_run(evaluation: Evaluation) -> CheckRun:
     errors = sum(1 for _, f in findings if f.severity is Severity.ERROR)
     warnings = len(findings) - errors
     plans = sum(1 for block in evaluation.blocks if block.head is not None)
-    if not plans:
+    if not plans and not findings:
         return CheckRun(STRUCTURE, "neutral", "No VPMOM plans changed", "Nothing to check.")
     rows = ["| file | line | rule | severity | message |", "| --- | --- | --- | --- | --- |"]
     rows += [
-        f"| {p} | {f.line} | `{f.rule}` | {f.severity} | {_cell(f.message)} |" for p, f in findings
+        f"| {_cell(p)} | {f.line} | `{f.rule}` | {f.severity} | {_cell(f.message)} |"
+        for p, f in findings
     ]
     return CheckRun(
         STRUCTURE,

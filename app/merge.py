@@ -23,6 +23,7 @@ from rapidvet.app import timeline
 from rapidvet.app.evaluation import Evaluation
 from rapidvet.app.repo_files import owner_repo, read_text
 from rapidvet.app.store import Store
+from rapidvet.checks.paths import url_path
 from rapidvet.workflows.merge_message import merge_record_marker
 from rapidvet.workflows.merge_record import (
     MergedFile,
@@ -173,7 +174,7 @@ async def _commit(
     for attempt in range(TRIES):
         if attempt:
             await asyncio.sleep(random.uniform(0, min(1.0, RETRY_PAUSE * 2**attempt)))
-        ref: Any = await gh.getitem(REF, {**names, "ref": f"heads/{branch}"})
+        ref: Any = await gh.getitem(REF, {**names, "ref": url_path(f"heads/{branch}")})
         tip = ref["object"]["sha"]
         outcome = _record(
             evaluation, merged, await _files(gh, evaluation, tip, _paths(evaluation)), decisions
@@ -201,7 +202,7 @@ async def _commit(
         try:
             await gh.patch(
                 UPDATE_REF,
-                {**names, "ref": f"heads/{branch}"},
+                {**names, "ref": url_path(f"heads/{branch}")},
                 data={"sha": commit["sha"], "force": False},
             )
         except BadRequest as err:
@@ -222,7 +223,7 @@ async def _follow_up_branch(gh: GitHubAPI, evaluation: Evaluation) -> str:
     pull = evaluation.snapshot.pull
     names = owner_repo(pull.repo)
     branch = _follow_up_name(evaluation)
-    ref: Any = await gh.getitem(REF, {**names, "ref": f"heads/{pull.base_ref}"})
+    ref: Any = await gh.getitem(REF, {**names, "ref": url_path(f"heads/{pull.base_ref}")})
     try:
         await gh.post(
             REFS, names, data={"ref": f"refs/heads/{branch}", "sha": ref["object"]["sha"]}

@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape
 from rapidvet.app import timeline
 from rapidvet.app.snapshots import MeasurePoint, PlanRow, Snapshot
 from rapidvet.checks.measures import FRESH_DAYS, PlanEntry
+from rapidvet.checks.paths import path_problem, url_path
 
 View = dict[str, Any]
 
@@ -500,12 +501,14 @@ class _Links:
     def commit(self, sha: str) -> str:
         return f"{self.web_url}/{self.repo}/commit/{sha}"
 
-    def page(self, path: str) -> str:
-        return f"{self.web_url}/{self.repo}/blob/{self.commit_sha}/{_quoted(path)}"
+    def page(self, path: str) -> str | None:
+        quoted = _quoted(path)
+        return quoted and f"{self.web_url}/{self.repo}/blob/{self.commit_sha}/{quoted}"
 
-    def lines(self, sha: str, path: str, start: int, end: int | None = None) -> str:
+    def lines(self, sha: str, path: str, start: int, end: int | None = None) -> str | None:
         span = f"L{start}" if end is None or end == start else f"L{start}-L{end}"
-        return f"{self.web_url}/{self.repo}/blob/{sha}/{_quoted(path)}#{span}"
+        quoted = _quoted(path)
+        return quoted and f"{self.web_url}/{self.repo}/blob/{sha}/{quoted}#{span}"
 
     def profile(self, handle: str | None) -> str | None:
         if not handle:
@@ -521,6 +524,9 @@ class _Links:
         return f"{self.web_url}/{quote(account)}.png?size=40"
 
 
-def _quoted(path: str) -> str:
+def _quoted(path: str) -> str | None:
+    """`path` in a link; None for one that cannot go into a URL (an `unsafe-path` finding's)."""
+    if path_problem(path) is not None:
+        return None
     # Most paths need no escaping, and checking is much cheaper than quoting (10 000 rows).
-    return path if URL_SAFE.fullmatch(path) else quote(path)
+    return path if URL_SAFE.fullmatch(path) else url_path(path)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from gidgethub.abc import GitHubAPI
 
-from rapidvet.app.repo_files import owner_repo, read_text
+from rapidvet.app.repo_files import TooLarge, owner_repo, read_page, read_text
+from rapidvet.checks.model import Finding
+from rapidvet.checks.options import CheckOptions
+from rapidvet.checks.page import oversized_page
+from rapidvet.checks.paths import path_problem, unsafe_path_finding
 from rapidvet.workflows.config_errors import ConfigError
 from rapidvet.workflows.config_loader import CONFIG_LOCATIONS, load_config
 from rapidvet.workflows.pull_request import FileVersions, is_markdown
@@ -24,6 +28,9 @@ TEAM_MEMBERS = "/orgs/{org}/teams/{team_slug}/members{?per_page}"
 PARALLEL_READS = 8  # concurrent content reads: well inside GitHub's secondary limits
 
 T = TypeVar("T")
+# The changed pages not read: path -> the size GitHub reported, over the page size limit, or
+# None when the path cannot go into a URL safely.
+Unread = dict[str, int | None]
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class PullSnapshot:
     head_config: RapidConfig | None
     files: FileVersions
     reviews: list[Review]
+    unread: Unread = field(default_factory=dict)
     texts_at: dict[str, dict[str, str | None]] = field(default_factory=dict)
     teams: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -113,33 +121,62 @@ async def read_pull(
     if any(f["filename"] in CONFIG_LOCATIONS for f in changed):
         head_read = await read_config(gh, repo, pull.head_sha)
         head_config = head_read.config if head_read.error is None else None
-    files = await _file_versions(gh, pull, changed)
+    max_bytes = config.config.checks.max_page_bytes
+    files, unread = await _file_versions(gh, pull, changed, max_bytes)
     reviews = [_review(r) async for r in gh.getiter(REVIEWS, {**names, "per_page": "100"})]
-    snapshot = PullSnapshot(pull, config, head_config, files, [r for r in reviews if r])
+    snapshot = PullSnapshot(pull, config, head_config, files, [r for r in reviews if r], unread)
     await _texts_at_review_commits(gh, snapshot)
     return snapshot
 
 
 async def _file_versions(
-    gh: GitHubAPI, pull: PullInfo, changed: list[dict[str, Any]]
-) -> dict[str, tuple[str | None, str | None]]:
-    markdown = [f for f in changed if is_markdown(f["filename"])]
+    gh: GitHubAPI, pull: PullInfo, changed: list[dict[str, Any]], max_bytes: int
+) -> tuple[dict[str, tuple[str | None, str | None]], Unread]:
+    """The base and head text of each changed page; apart, the pages not read: those whose
+    path cannot go into a URL, and those over `max_bytes`."""
 
-    async def versions(f: dict[str, Any]) -> tuple[str | None, str | None]:
-        status = f.get("status")
-        base_path = f.get("previous_filename") or f["filename"]
-        base = (
-            None if status == "added" else await read_text(gh, pull.repo, base_path, pull.base_sha)
-        )
-        head = (
-            None
-            if status == "removed"
-            else await read_text(gh, pull.repo, f["filename"], pull.head_sha)
-        )
-        return base, head
+    async def version(path: str, ref: str, absent: bool) -> str | TooLarge | None:
+        return None if absent else await read_page(gh, pull.repo, path, ref, max_bytes)
 
-    pairs = await bounded(versions(f) for f in markdown)
-    return {f["filename"]: pair for f, pair in zip(markdown, pairs, strict=True)}
+    async def versions(f: dict[str, Any]) -> tuple[str | TooLarge | None, str | TooLarge | None]:
+        status, head_path = f.get("status"), f["filename"]
+        base_path = f.get("previous_filename") or head_path
+        return (
+            await version(base_path, pull.base_sha, status == "added"),
+            await version(head_path, pull.head_sha, status == "removed"),
+        )
+
+    unread: Unread = {}
+    safe = []
+    for f in (f for f in changed if is_markdown(f["filename"])):
+        paths = [p for p in (f["filename"], f.get("previous_filename")) if p is not None]
+        unsafe = [p for p in paths if path_problem(p) is not None]
+        unread.update(dict.fromkeys(unsafe))
+        if not unsafe:
+            safe.append(f)
+    files: dict[str, tuple[str | None, str | None]] = {}
+    for f, (base, head) in zip(safe, await bounded(map(versions, safe)), strict=True):
+        if isinstance(base, TooLarge) or isinstance(head, TooLarge):
+            unread[f["filename"]] = max(v.size for v in (base, head) if isinstance(v, TooLarge))
+        else:
+            files[f["filename"]] = (base, head)
+    return files, unread
+
+
+def unread_findings(
+    unread: Mapping[str, int | None], options: CheckOptions
+) -> list[tuple[str, Finding]]:
+    """The findings of the pages not read: `unsafe-path`, or `page-too-large` with the size
+    GitHub reported."""
+    findings: list[tuple[str, Finding]] = []
+    for path, size in unread.items():
+        report = (
+            [unsafe_path_finding(path, options)]
+            if size is None
+            else list(oversized_page(path, size, options).findings)
+        )
+        findings += [(path, f) for f in report if f is not None]
+    return findings
 
 
 def _review(data: dict[str, Any]) -> Review | None:
@@ -157,7 +194,7 @@ def _review(data: dict[str, Any]) -> Review | None:
 async def _texts_at_review_commits(gh: GitHubAPI, snapshot: PullSnapshot) -> None:
     """The changed pages at each commit a standing review was given on, so an approval
     is judged against the content it saw (head content is already in hand)."""
-    pull = snapshot.pull
+    pull, max_bytes = snapshot.pull, snapshot.config.config.checks.max_page_bytes
     commits = {
         r.commit_id
         for r in latest_reviews(snapshot.reviews).values()
@@ -165,8 +202,12 @@ async def _texts_at_review_commits(gh: GitHubAPI, snapshot: PullSnapshot) -> Non
     }
     paths = [p for p, (_, head) in snapshot.files.items() if head is not None]
     for commit in sorted(commits):
-        texts = await bounded(read_text(gh, pull.repo, p, commit) for p in paths)
-        snapshot.texts_at[commit] = dict(zip(paths, texts, strict=True))
+        texts = await bounded(read_page(gh, pull.repo, p, commit, max_bytes) for p in paths)
+        snapshot.texts_at[commit] = {
+            # A version too large to read is judged as one the reviewer did not see.
+            p: None if isinstance(text, TooLarge) else text
+            for p, text in zip(paths, texts, strict=True)
+        }
     snapshot.texts_at[pull.head_sha] = {p: head for p, (_, head) in snapshot.files.items()}
 
 

@@ -50,6 +50,7 @@ from rapidvet.checks.measures import (
 )
 from rapidvet.checks.model import Block
 from rapidvet.checks.page import check_page
+from rapidvet.checks.paths import path_problem, url_path
 from rapidvet.checks.toc import gitbook_summary_location
 from rapidvet.workflows.config_errors import ConfigError
 from rapidvet.workflows.config_loader import config_location, load_config
@@ -252,7 +253,7 @@ async def refresh(
     take minutes, and a push may come in the while). None when the branch has no commit."""
     names = owner_repo(repo)
     try:
-        ref: Any = await gh.getitem(REF, {**names, "ref": f"heads/{branch}"})
+        ref: Any = await gh.getitem(REF, {**names, "ref": url_path(f"heads/{branch}")})
     except BadRequest as err:
         if err.status_code in (404, 409):  # an empty repository has no branch yet
             log.info("no commit on %s of %s to snapshot", branch, repo)
@@ -298,10 +299,18 @@ class _Reading:
         self.truncated = bool(listing.get("truncated"))
         if self.truncated:
             log.warning("the tree of %s is too large to list in full", repo)
-        self.blobs: dict[str, str] = {
-            entry["path"]: entry["sha"]
+        # A path that cannot go into a URL safely is no page of the handbook: it is never read.
+        entries = [
+            entry
             for entry in listing["tree"]
-            if entry["type"] == "blob" and entry["mode"] != SYMLINK and kept(entry["path"])
+            if entry["type"] == "blob"
+            and entry["mode"] != SYMLINK
+            and kept(entry["path"])
+            and path_problem(entry["path"]) is None
+        ]
+        self.blobs: dict[str, str] = {entry["path"]: entry["sha"] for entry in entries}
+        self.sizes: dict[str, int] = {
+            entry["path"]: int(entry.get("size") or 0) for entry in entries
         }
         self.texts: dict[str, str] = {}
         self.before = previous.by_page() if previous else {}
@@ -329,7 +338,9 @@ class _Reading:
         digest = _digest(sources, {p: self.blobs[p] for p in sources.files})
         same_toc = self.previous is not None and self.previous.toc.sources == digest
         paths = sorted((p for p in self.blobs if is_page(p)), key=walk_order)
-        stale = [p for p in paths if self._must_read(p, config_file, kinds)]
+        # A page over the size limit is not downloaded, and counts as holding no plan.
+        large = {p for p in paths if self.sizes[p] > config.checks.max_page_bytes}
+        stale = [p for p in paths if p not in large and self._must_read(p, config_file, kinds)]
         await self.read([*stale, *(() if same_toc else sources.files)])
         toc = self.previous.toc.paths if same_toc and self.previous else sources.toc(self.texts)
         options = config.check_options(today)
@@ -339,6 +350,8 @@ class _Reading:
             if path in self.texts:
                 blocks = check_page(self.texts[path], path, options).blocks
                 page_plans, page_placeholders = _rows(path, blocks, config)
+            elif path in large:
+                page_plans, page_placeholders = [], []
             else:  # as the last snapshot kept it
                 page_plans, page_placeholders = self.before.get(path, ([], []))
             plans += page_plans

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from rapidvet.checks.paths import url_path
 from rapidvet.workflows.changes import BlockKey
 
 
@@ -55,8 +56,8 @@ class MergedPullRequest:
 
     def permalink(self, path: str) -> str:
         """The file as it was at the base commit: the version a merge replaces."""
-        parts = (self.owner, self.repo, "blob", self.base_sha, path)
-        return f"{self.web_url}/" + "/".join(quote(part) for part in parts)
+        parts = (self.owner, self.repo, "blob", self.base_sha)
+        return f"{self.web_url}/" + "/".join([*map(quote, parts), url_path(path)])
 
 
 @dataclass(frozen=True)
