@@ -39,6 +39,18 @@ class CheckRun:
     annotations: list[dict[str, Any]] = field(default_factory=list)
 
 
+def gave_up_runs(reason: str) -> list[CheckRun]:
+    """Both check runs of a pull request rapidvet stopped checking, `reason` saying why."""
+    title = "rapidvet gave up on this pull request"
+    summary = (
+        f"rapidvet gave up on this pull request: {reason}. Its plans were not checked and its"
+        " RAPID review was not judged, so this check fails. A smaller change (or fewer or"
+        " smaller pages) is checked again on the next push; an administrator can raise the"
+        " limits (RAPIDVET_JOB_SECONDS, RAPIDVET_JOB_MEMORY_MB)."
+    )
+    return [CheckRun(name, "failure", title, summary) for name in (STRUCTURE, RAPID)]
+
+
 async def publish(
     gh: GitHubAPI, store: Store, repo: str, head_sha: str, run: CheckRun, details_url: str
 ) -> int:

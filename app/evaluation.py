@@ -17,9 +17,16 @@ from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app import timeline
-from rapidvet.app.check_runs import RAPID, STRUCTURE, CheckRun, done, publish
+from rapidvet.app.check_runs import RAPID, STRUCTURE, CheckRun, done, gave_up_runs, publish
 from rapidvet.app.context import Context
-from rapidvet.app.pull_snapshot import PullSnapshot, read_pull, read_teams, unread_findings
+from rapidvet.app.isolation import GaveUp, checked
+from rapidvet.app.pull_snapshot import (
+    PullInfo,
+    PullSnapshot,
+    read_pull,
+    read_teams,
+    unread_findings,
+)
 from rapidvet.app.reconcile import note_evaluation
 from rapidvet.app.repo_files import owner_repo
 from rapidvet.app.store import Store
@@ -81,21 +88,70 @@ def judge(snapshot: PullSnapshot, today: date, started: datetime) -> Evaluation:
     return Evaluation(snapshot, decision, tuple(request.blocks), tuple(findings), started)
 
 
+class PullGaveUp(Exception):
+    """Judging the pull request was stopped (see `isolation`): what to tell it."""
+
+    def __init__(self, pull: PullInfo, gave_up: GaveUp, started: datetime) -> None:
+        super().__init__(gave_up.reason)
+        self.pull = pull
+        self.reason = gave_up.reason
+        self.started = started
+
+
 async def assess(
     gh: GitHubAPI, repo: str, number: int, today: date, known: dict[str, Any] | None = None
 ) -> Evaluation:
     """Read and judge one pull request, with the members of the teams that hold roles;
-    `known` is the pull request from the webhook payload, when it carries one."""
+    `known` is the pull request from the webhook payload, when it carries one. Judging runs
+    in a child process within the job's budget; PullGaveUp when it ran out."""
     started = datetime.now(UTC)
     snapshot = await read_pull(gh, repo, number, known)
-    evaluation = judge(snapshot, today, started)
-    teams = {
-        r.holder.handle for r in evaluation.decision.rows if r.holder.is_team and r.holder.handle
-    }
-    if teams:
-        snapshot.teams = await read_teams(gh, teams)
-        evaluation = judge(snapshot, today, started)
+    try:
+        evaluation = await checked(judge, snapshot, today, started)
+        teams = {
+            r.holder.handle
+            for r in evaluation.decision.rows
+            if r.holder.is_team and r.holder.handle
+        }
+        if teams:
+            snapshot.teams = await read_teams(gh, teams)
+            evaluation = await checked(judge, snapshot, today, started)
+    except GaveUp as gave_up:
+        raise PullGaveUp(snapshot.pull, gave_up, started) from gave_up
     return evaluation
+
+
+async def judged(
+    gh: GitHubAPI, context: Context, repo: str, number: int, known: dict[str, Any] | None = None
+) -> Evaluation | None:
+    """`assess`, or None when rapidvet gave up on the pull request: then both check runs
+    on its head say so, RAPID review failing (a pull request nobody could judge is not
+    approved), and the job ends; the next push is judged afresh."""
+    try:
+        return await assess(gh, repo, number, context.today(), known)
+    except PullGaveUp as gave_up:
+        pull = gave_up.pull
+        details = context.details_url(pull.repo, pull.number, pull.html_url)
+        for run in gave_up_runs(gave_up.reason):
+            await publish(gh, context.store, pull.repo, pull.head_sha, run, details)
+        # Evaluated as far as the reconciler is concerned: sweeping it again would give up again.
+        note_evaluation(context.store, f"{pull.repo}#{pull.number}", gave_up.started)
+        return None
+
+
+async def evaluate(
+    gh: GitHubAPI,
+    context: Context,
+    repo: str,
+    number: int,
+    known: dict[str, Any] | None = None,
+    *,
+    recheck: bool = False,
+) -> None:
+    """Judge one pull request and report on it (see `report`), or say rapidvet gave up."""
+    evaluation = await judged(gh, context, repo, number, known)
+    if evaluation is not None:
+        await report(gh, context, evaluation, recheck=recheck)
 
 
 async def report(

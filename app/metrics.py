@@ -28,3 +28,8 @@ job_seconds = Histogram("job_seconds", "Time to run one job, by event", ["event"
 queue_depth = Gauge("queue_depth", "Jobs waiting to run")
 dead_jobs = Gauge("dead_jobs", "Jobs parked as dead after their last try")
 oldest_job_age = Gauge("oldest_job_age_seconds", "Age of the oldest waiting job")
+checks_gave_up_total = Counter(
+    "checks_gave_up_total",
+    "Jobs whose checking of untrusted content was stopped, by cause (timeout, memory, crashed)",
+    ["cause"],
+)

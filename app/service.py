@@ -23,6 +23,7 @@ from rapidvet.app import timeline
 from rapidvet.app.context import Context
 from rapidvet.app.credentials import Registration
 from rapidvet.app.handlers import router
+from rapidvet.app.isolation import CheckPool, GaveUp, Limits
 from rapidvet.app.logs import bind
 from rapidvet.app.periodic import Schedule
 from rapidvet.app.reconcile import is_reevaluation, note_event
@@ -50,7 +51,7 @@ def note_delivery(store: Store, job: Job) -> None:
     timeline.delivery_received(store, job)
 
 
-def job_runner(registration: Registration, context: Context) -> RunJob:
+def job_runner(registration: Registration, context: Context, pool: CheckPool) -> RunJob:
     async def run_job(job: Job) -> None:
         repo, pr = key_parts(job.key)
         # Every line logged for this try from here on, run_try's own included, carries the
@@ -70,7 +71,13 @@ def job_runner(registration: Registration, context: Context) -> RunJob:
             raise RuntimeError("the App is not registered yet")
         gh = await registration.github.installation_api(job.installation)
         event = sansio.Event(job.payload, event=job.event, delivery_id=job.delivery_id)
-        await router.dispatch(event, gh, context)
+        with pool.job():
+            try:
+                await router.dispatch(event, gh, context)
+            except GaveUp:
+                # Logged and counted where it happened. Trying again would only give up
+                # again: the job is done, and the next push is checked afresh.
+                return
 
     return run_job
 
@@ -104,10 +111,14 @@ async def work(
     """Work the queue until `stop` is set, once the App is registered."""
     pages_url = settings.public_url if settings.pages != "off" else None
     context = Context(store, settings.web_url, today, pages_url)
-    jobs = make_worker(store, job_runner(registration, context), settings)
-    started(jobs)
-    if await registration.wait(stop):
-        await jobs.run(stop)
+    pool = CheckPool(Limits(settings.job_seconds, settings.job_memory_mb))
+    try:
+        jobs = make_worker(store, job_runner(registration, context, pool), settings)
+        started(jobs)
+        if await registration.wait(stop):
+            await jobs.run(stop)
+    finally:
+        pool.close()
 
 
 class JobsThread:

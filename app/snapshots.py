@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
+from rapidvet.app.isolation import checked
 from rapidvet.app.pull_snapshot import bounded
 from rapidvet.app.repo_files import BLOB, owner_repo
 from rapidvet.app.store import Store
@@ -343,17 +344,14 @@ class _Reading:
         stale = [p for p in paths if p not in large and self._must_read(p, config_file, kinds)]
         await self.read([*stale, *(() if same_toc else sources.files)])
         toc = self.previous.toc.paths if same_toc and self.previous else sources.toc(self.texts)
-        options = config.check_options(today)
+        read = {path: self.texts[path] for path in paths if path in self.texts}
+        rows = await checked(page_rows, read, config, today)  # in a child process
         plans: list[PlanRow] = []
         placeholders: list[PlaceholderRow] = []
         for path in paths:
-            if path in self.texts:
-                blocks = check_page(self.texts[path], path, options).blocks
-                page_plans, page_placeholders = _rows(path, blocks, config)
-            elif path in large:
-                page_plans, page_placeholders = [], []
-            else:  # as the last snapshot kept it
-                page_plans, page_placeholders = self.before.get(path, ([], []))
+            # A page not read is as the last snapshot kept it.
+            before = ([], []) if path in large else self.before.get(path, ([], []))
+            page_plans, page_placeholders = rows.get(path) or before
             plans += page_plans
             placeholders += page_placeholders
         return Snapshot(
@@ -419,6 +417,17 @@ def _blob(file: ConfigFile | None) -> str | None:
 def _digest(sources: TocSources, blobs: dict[str, str]) -> str:
     text = json.dumps([sources.summary, sources.book_root, sources.source_root, blobs])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def page_rows(
+    texts: dict[str, str], config: RapidConfig, today: date
+) -> dict[str, tuple[list[PlanRow], list[PlaceholderRow]]]:
+    """The plans and placeholders of each page of `texts` (path: text); pure."""
+    options = config.check_options(today)
+    return {
+        path: _rows(path, check_page(text, path, options).blocks, config)
+        for path, text in texts.items()
+    }
 
 
 def _rows(

@@ -24,6 +24,7 @@ from rapidvet.app.context import Context
 from rapidvet.app.github import GitHubApp
 from rapidvet.app.handbook import pages, table_of_contents
 from rapidvet.app.handlers import handled, router
+from rapidvet.app.isolation import CheckPool, Limits
 from rapidvet.app.settings import Settings
 from rapidvet.app.sqlite_store import SqliteStore
 from rapidvet.checks.layout import walk_order
@@ -70,19 +71,23 @@ T = TypeVar("T")
 
 @dataclass
 class World:
-    """The fake GitHub with the App installed on `acme`, and rapidvet's store."""
+    """The fake GitHub with the App installed on `acme`, rapidvet's store, and the child
+    processes that parse the pages."""
 
     fake: Any
     store: SqliteStore
     settings: Settings
     installation: int
+    pool: CheckPool
 
     def run(self, steps: Callable[[GitHubAPI], Awaitable[T]]) -> T:
-        """Run `steps` with one App (one conditional-request cache) acting as the installation."""
+        """Run `steps` as one job, with one App (one conditional-request cache) acting as the
+        installation."""
 
         async def main() -> T:
             async with GitHubApp(self.settings) as app:
-                return await steps(await app.installation_api(self.installation))
+                with self.pool.job():
+                    return await steps(await app.installation_api(self.installation))
 
         return asyncio.run(main())
 
@@ -111,8 +116,15 @@ class World:
         self.run(lambda gh: router.dispatch(event, gh, context))
 
 
+@pytest.fixture(scope="module")
+def pool():
+    checks = CheckPool(Limits(seconds=60, memory_mb=1024))
+    yield checks
+    checks.close()
+
+
 @pytest.fixture
-def world(fake_github, tmp_path):
+def world(fake_github, tmp_path, pool):
     credentials = fake_github.setup_app()
     installation = fake_github.create_installation("acme")["id"]
     settings = Settings(
@@ -123,7 +135,7 @@ def world(fake_github, tmp_path):
     )
     store = SqliteStore(str(tmp_path / "rapidvet.db"))
     store.migrate()
-    yield World(fake_github, store, settings, installation)
+    yield World(fake_github, store, settings, installation, pool)
     store.close()
 
 

@@ -9,15 +9,14 @@ from gidgethub.abc import GitHubAPI
 
 from rapidvet.app.check_runs import RECHECK
 from rapidvet.app.context import Context
-from rapidvet.app.evaluation import assess, report
+from rapidvet.app.evaluation import evaluate
 
 router = routing.Router()
 
 
 async def _recheck(pulls: list[dict[str, Any]], repo: str, gh: GitHubAPI, context: Context) -> None:
     for pull in pulls:
-        evaluation = await assess(gh, repo, int(pull["number"]), context.today())
-        await report(gh, context, evaluation, recheck=True)
+        await evaluate(gh, context, repo, int(pull["number"]), recheck=True)
 
 
 @router.register("check_run", action="rerequested")

@@ -9,7 +9,7 @@ from gidgethub.abc import GitHubAPI
 
 from rapidvet.app import merge
 from rapidvet.app.context import Context
-from rapidvet.app.evaluation import assess, report
+from rapidvet.app.evaluation import evaluate, judged
 
 router = routing.Router()
 
@@ -22,7 +22,7 @@ router = routing.Router()
 async def evaluate_pull(event: sansio.Event, gh: GitHubAPI, context: Context) -> None:
     data: Any = event.data
     repo, pull = data["repository"]["full_name"], data["pull_request"]
-    await report(gh, context, await assess(gh, repo, pull["number"], context.today(), pull))
+    await evaluate(gh, context, repo, pull["number"], pull)
 
 
 @router.register("pull_request", action="closed")
@@ -31,5 +31,6 @@ async def record_merge(event: sansio.Event, gh: GitHubAPI, context: Context) -> 
     repo, pull = data["repository"]["full_name"], data["pull_request"]
     if not pull.get("merged") or merge.recorded(context.store, repo, pull):
         return
-    evaluation = await assess(gh, repo, pull["number"], context.today(), pull)
-    await merge.record(gh, context.store, evaluation, context.web_url)
+    evaluation = await judged(gh, context, repo, pull["number"], pull)
+    if evaluation is not None:  # else its check runs say it went unjudged: nothing to record
+        await merge.record(gh, context.store, evaluation, context.web_url)

@@ -13,7 +13,7 @@ from gidgethub.abc import GitHubAPI
 
 from rapidvet.app import snapshots
 from rapidvet.app.context import Context
-from rapidvet.app.evaluation import assess, report
+from rapidvet.app.evaluation import evaluate
 from rapidvet.app.repo_files import owner_repo
 from rapidvet.checks.layout import is_source
 from rapidvet.workflows.config_loader import CONFIG_LOCATIONS
@@ -76,5 +76,4 @@ async def pushed(event: sansio.Event, gh: GitHubAPI, context: Context) -> None:
         return
     query = {**owner_repo(repo), "state": "open", "base": branch, "per_page": "100"}
     async for pull in gh.getiter(OPEN_PULLS, query):
-        evaluation = await assess(gh, repo, int(pull["number"]), context.today())
-        await report(gh, context, evaluation, recheck=True)
+        await evaluate(gh, context, repo, int(pull["number"]), recheck=True)

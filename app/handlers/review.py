@@ -8,7 +8,7 @@ from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app.context import Context
-from rapidvet.app.evaluation import assess, report
+from rapidvet.app.evaluation import evaluate
 
 router = routing.Router()
 
@@ -21,4 +21,4 @@ async def reviewed(event: sansio.Event, gh: GitHubAPI, context: Context) -> None
     if data["pull_request"].get("state") == "closed":
         return
     repo, pull = data["repository"]["full_name"], data["pull_request"]
-    await report(gh, context, await assess(gh, repo, pull["number"], context.today(), pull))
+    await evaluate(gh, context, repo, pull["number"], pull)
