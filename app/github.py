@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 import jwt
@@ -49,6 +51,17 @@ class InstallationToken:
 class _AppJwt:
     token: str = field(repr=False)
     replace_at: float
+
+
+def event_repositories(payload: Mapping[str, Any]) -> frozenset[str]:
+    """The repositories a webhook delivery may have its job touch: the one it came from, or
+    for an installation event, those it adds or lists (GitHub signed the payload)."""
+    named = [payload.get("repository")]
+    named += payload.get("repositories") or []
+    named += payload.get("repositories_added") or []
+    return frozenset(
+        str(r["full_name"]) for r in named if isinstance(r, dict) and r.get("full_name")
+    )
 
 
 class GitHubApp:
@@ -124,15 +137,21 @@ class GitHubApp:
         """A client authenticated as the App (installations, webhook deliveries, manifests)."""
         return self._api("app", Credentials(self._jwt_authorization, self._forget_jwt))
 
-    async def installation_api(self, installation_id: int) -> RapidvetGitHubAPI:
+    async def installation_api(
+        self, installation_id: int, repositories: Iterable[str] | None = None
+    ) -> RapidvetGitHubAPI:
         """A client acting as one installation. The token is fetched here, so an uninstalled or
-        suspended installation fails at once rather than in the middle of a handler."""
+        suspended installation fails at once rather than in the middle of a handler.
+
+        A job passes the `repositories` its event came from: the client then refuses any other
+        (`OutOfReach`), whatever URL a hostile file name or page makes of a path. The token
+        reaches every repository of the installation; the job must not."""
         await self.installation_token(installation_id)
         credentials = Credentials(
             partial(self._token_authorization, installation_id),
             partial(self.invalidate, installation_id),
         )
-        return self._api(str(installation_id), credentials)
+        return self._api(str(installation_id), credentials, repositories)
 
     async def installation_token(self, installation_id: int) -> str:
         """A token with at least `TOKEN_MARGIN` left, fetched once for concurrent callers."""
@@ -158,7 +177,12 @@ class GitHubApp:
         expires_at = datetime.fromisoformat(answer["expires_at"]).timestamp()
         return InstallationToken(answer["token"], expires_at)
 
-    def _api(self, installation: str, credentials: Credentials) -> RapidvetGitHubAPI:
+    def _api(
+        self,
+        installation: str,
+        credentials: Credentials,
+        repositories: Iterable[str] | None = None,
+    ) -> RapidvetGitHubAPI:
         return RapidvetGitHubAPI(
             self.session,
             REQUESTER,
@@ -169,6 +193,7 @@ class GitHubApp:
             retry=self._retry,
             sleep=self._sleep,
             clock=self._clock,
+            repositories=repositories,
         )
 
     async def _jwt_authorization(self) -> str:

@@ -12,13 +12,15 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
+from urllib.parse import unquote
 
 import aiohttp
 import gidgethub.aiohttp
 from gidgethub import sansio
+from yarl import URL
 
 from rapidvet.app import metrics
 from rapidvet.app.github_cache import CachedResponse, CacheKey, ETagCache
@@ -43,6 +45,11 @@ class Credentials:
     refused: Callable[[], None] = field(repr=False)
 
 
+class OutOfReach(Exception):
+    """A job's client was asked for a URL outside what its job may touch. A bug or an attack,
+    never a passing fault: the job fails at once, without retries."""
+
+
 class Call(NamedTuple):
     method: str
     endpoint: str
@@ -54,6 +61,11 @@ class RapidvetGitHubAPI(gidgethub.aiohttp.GitHubAPI):
 
     `calls` counts every HTTP exchange this client made, retries and 304s included, so a handler's
     cost in API calls can be read off the client it was given.
+
+    `repositories` binds a job's client to the repositories its event came from: it may then
+    only call `/repos/{owner}/{repo}/...` of those, their owners' `/orgs/{owner}/teams/...`,
+    `/app...` and `/installation/...`; anything else raises `OutOfReach` before it is sent.
+    None leaves the client unbound (the App's own client, the set-up page's listing).
     """
 
     def __init__(
@@ -68,9 +80,11 @@ class RapidvetGitHubAPI(gidgethub.aiohttp.GitHubAPI):
         retry: RetryPolicy = DEFAULT_RETRY,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.time,
+        repositories: Iterable[str] | None = None,
     ) -> None:
         super().__init__(session, requester, base_url=base_url)
         self.installation = installation
+        self.reach = None if repositories is None else Reach.of(repositories)
         self.calls: Counter[Call] = Counter()
         self._credentials = credentials
         self._etag_cache = etag_cache if etag_cache is not None else ETagCache()
@@ -88,6 +102,9 @@ class RapidvetGitHubAPI(gidgethub.aiohttp.GitHubAPI):
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> Response:
         endpoint = endpoint_template(url, self.base_url)
+        if self.reach is not None and not self.reach.allows(url, self.base_url):
+            log.error("GitHub %s %s refused: outside the job's repository", method, endpoint)
+            raise OutOfReach(f"{method} {endpoint} is outside what this job may touch")
         sent = {name.lower(): value for name, value in headers.items()}
         sent.setdefault("x-github-api-version", API_VERSION)
         # Credentials a caller passed (jwt=, oauth_token=) are used as given; ours go only to
@@ -181,3 +198,47 @@ class RapidvetGitHubAPI(gidgethub.aiohttp.GitHubAPI):
                 int(remaining)
             )
         log.debug("GitHub %s %s -> %s", method, endpoint, status)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The repositories (lower-case `owner/repo`) a job's client may touch, and their owners."""
+
+    repositories: frozenset[str]
+    owners: frozenset[str]
+
+    @classmethod
+    def of(cls, repositories: Iterable[str]) -> Reach:
+        names = frozenset(name.lower() for name in repositories)
+        return cls(names, frozenset(name.partition("/")[0] for name in names))
+
+    def allows(self, url: str, base_url: str) -> bool:
+        parts = _path_parts(url, base_url)
+        if not parts:
+            return False
+        match parts:
+            case ["repos", owner, repo, *_]:
+                return f"{owner}/{repo}".lower() in self.repositories
+            case ["orgs", owner, "teams", *_]:
+                return owner.lower() in self.owners
+            case ["app", *_] | ["installation", *_]:
+                return True
+        return False
+
+
+def _path_parts(url: str, base_url: str) -> list[str] | None:
+    """The segments of `url` below `base_url` as the server reads them: parsed as aiohttp
+    parses it (yarl resolves dot segments, also percent-encoded ones), then each decoded.
+    None for another server, or a segment that is empty or still decodes to a dot segment."""
+    sent, base = URL(url), URL(base_url)
+    prefix = base.raw_path.rstrip("/") + "/"
+    if sent.origin() != base.origin() or not sent.raw_path.startswith(prefix):
+        return None
+    parts = [
+        piece
+        for segment in sent.raw_path[len(prefix) :].split("/")
+        for piece in unquote(segment).replace("\\", "/").split("/")
+    ]
+    if any(piece in ("", ".", "..") for piece in parts):
+        return None
+    return parts

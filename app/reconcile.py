@@ -221,7 +221,7 @@ async def sweep(github: GitHubApp, store: Store, outcome: Outcome) -> None:
     outcome.behind = len(stale)
     for pull in stale[:MAX_REEVALUATIONS]:
         try:
-            gh = await github.installation_api(pull.installation)
+            gh = await github.installation_api(pull.installation, [pull.repo])
             names = {**owner_repo(pull.repo), "number": str(pull.number)}
             state = (await gh.getitem(PULL, names))["state"]
         except RateLimitExceeded:

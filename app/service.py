@@ -22,6 +22,7 @@ from gidgethub import sansio
 from rapidvet.app import timeline
 from rapidvet.app.context import Context
 from rapidvet.app.credentials import Registration
+from rapidvet.app.github import event_repositories
 from rapidvet.app.handlers import router
 from rapidvet.app.isolation import CheckPool, GaveUp, Limits
 from rapidvet.app.logs import bind
@@ -69,7 +70,9 @@ def job_runner(registration: Registration, context: Context, pool: CheckPool) ->
             return
         if registration.github is None:  # jobs only run once the App is registered
             raise RuntimeError("the App is not registered yet")
-        gh = await registration.github.installation_api(job.installation)
+        # Bound to the repositories the event came from: nothing else is this job's to touch.
+        repositories = event_repositories(job.payload)
+        gh = await registration.github.installation_api(job.installation, repositories)
         event = sansio.Event(job.payload, event=job.event, delivery_id=job.delivery_id)
         with pool.job():
             try:

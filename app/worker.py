@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from gidgethub import RateLimitExceeded
 
 from rapidvet.app import metrics
+from rapidvet.app.github_client import OutOfReach
 from rapidvet.app.periodic import Schedule
 from rapidvet.app.sqlite_store import worker_name
 from rapidvet.app.store import Job, JobCounts, LeasedStore, RunJob
@@ -57,7 +58,8 @@ async def run_try(job: Job, run_job: RunJob, max_attempts: int) -> Outcome:
         await run_job(job)
     except Exception as err:
         error = f"{type(err).__name__}: {err}"[:2000]
-        if job.attempts >= max_attempts:
+        # Off its repositories a job is refused every try alike: it fails at once.
+        if job.attempts >= max_attempts or isinstance(err, OutOfReach):
             metrics.jobs_total.labels(event=job.event, outcome="dead").inc()
             log.error("job dead after %d tries: %s", job.attempts, error, extra=context)
             return Outcome(error)

@@ -29,12 +29,14 @@ from gidgethub import BadRequest, GitHubBroken, RateLimitExceeded
 from multidict import CIMultiDict
 from prometheus_client import REGISTRY
 
-from rapidvet.app.github import GitHubApp, InstallationToken
+from rapidvet.app.github import GitHubApp, InstallationToken, event_repositories
 from rapidvet.app.github_cache import CacheKey, ETagCache
-from rapidvet.app.github_client import Call
+from rapidvet.app.github_client import Call, OutOfReach
 from rapidvet.app.github_endpoints import endpoint_template
 from rapidvet.app.github_retry import RetryPolicy, is_retry_safe, rate_limit_wait
 from rapidvet.app.settings import Settings
+from rapidvet.app.store import Job
+from rapidvet.app.worker import run_try
 
 APP_ID = 4242
 PREFIX = "/api/v3"  # served like GitHub Enterprise Server, so the base path is exercised too
@@ -329,6 +331,55 @@ async def test_refused_token_is_dropped_and_replaced_once(key):
         with pytest.raises(BadRequest) as refused:
             await gh.getitem(PULL)
         assert refused.value.status_code == 401
+
+
+OFF_REACH = [
+    "/repos/octo/secret/contents/plans/secret.md",
+    "/repos/octo/handbook/contents/../../secret/contents/plans/secret.md",
+    "/repos/octo/handbook/contents/%2e%2e/%2E%2e/secret/contents/plans/secret.md",
+    "/repos/octo/handbook/contents/a%2F..%2F..%2F..%2Fsecret",
+    "/repos/octo/handbook%2F..%2Fsecret/pulls",
+    "/repos/octo/handbook2/pulls",
+    "/orgs/other/teams/t/members",
+    "/user/installations",
+    "http://127.0.0.2:9/repos/octo/handbook/pulls/7",
+]
+
+
+@run
+async def test_a_job_client_reaches_only_its_own_repository(key):
+    """Compared on the path as aiohttp sends it: encoded or plain dot segments do not slip by."""
+    async with started(key) as h:
+        gh = await h.app.installation_api(7, ["Octo/Handbook"])
+        await gh.getitem(PULL)
+        await gh.getitem("/repos/octo/handbook/contents/a%252e%252e/b.md?ref=main")
+        await gh.getitem("/orgs/octo/teams/ops/members")
+        await gh.getitem("/installation/repositories")
+        for url in OFF_REACH:
+            with pytest.raises(OutOfReach, match="outside what this job may touch"):
+                await gh.getitem(url)
+        paths = [r.path for r in h.github.requests]
+        assert not [p for p in paths if "secret" in p or p.startswith(("/user", "/orgs/other"))]
+        unbound = await h.app.installation_api(7)
+        await unbound.getitem("/repos/octo/other/pulls/1")
+
+
+@run
+async def test_a_job_off_its_repositories_fails_at_once():
+    async def off_reach(job: Job) -> None:
+        raise OutOfReach("GET /repos/{owner}/{repo} is outside what this job may touch")
+
+    job = Job(1, "d1", "pull_request", "opened", 7, "octo/handbook#7", {}, 1, datetime.now(UTC))
+    outcome = await run_try(job, off_reach, max_attempts=5)
+    assert outcome.error is not None and outcome.retry_in is None
+
+
+def test_a_delivery_binds_its_job_to_the_repositories_it_names():
+    repo = {"full_name": "octo/handbook"}
+    assert event_repositories({"repository": repo, "pull_request": {}}) == {"octo/handbook"}
+    added = {"repositories_added": [repo, {"full_name": "octo/ops"}], "repositories_removed": []}
+    assert event_repositories(added) == {"octo/handbook", "octo/ops"}
+    assert event_repositories({"installation": {"id": 7}}) == frozenset()
 
 
 @run
