@@ -1,28 +1,32 @@
 """A browser for page tests, without the browser: keeps cookies, follows redirects (a POST
 answered 302 or 303 goes on as a GET, as browsers do) and reads the forms of a page.
 
-Also the steps every page test starts with: a server with no App, and registering the App
-through the manifest flow against the fake GitHub.
+Also the steps every page test starts with: a server with no App (its set-up code set by the
+environment), giving the set-up code, and registering the App through the manifest flow
+against the fake GitHub.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from http.cookiejar import CookieJar
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from cryptography.fernet import Fernet
 
-from tests.service import service_env
+from tests.service import Server, service_env
 
 APP_SETTINGS = ("RAPIDVET_APP_ID", "RAPIDVET_PRIVATE_KEY", "RAPIDVET_WEBHOOK_SECRET")
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")
+SETUP_CODE = "test-set-up-code-of-the-environment"
+LOGGED_CODE = re.compile(r"set-up code: ([A-Z0-9-]{23})")
 
 
 @dataclass
@@ -64,17 +68,30 @@ class _FormParser(HTMLParser):
             self.forms[-1].fields[values["name"]] = values.get("value", "")
 
 
+class _LoopbackIsSecure(DefaultCookiePolicy):
+    """Browsers count http://127.0.0.1 as a secure context and send it `Secure` cookies; so
+    does this one."""
+
+    def return_ok_secure(self, cookie: Cookie, request: urllib.request.Request) -> bool:
+        loopback = urlsplit(request.full_url).hostname in ("127.0.0.1", "localhost")
+        return loopback or bool(super().return_ok_secure(cookie, request))
+
+
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any) -> None:
         return None
 
 
 class Browser:
-    def __init__(self, *, follow: bool = True) -> None:
+    def __init__(self, *, follow: bool = True, headers: dict[str, str] | None = None) -> None:
+        """`headers` go with every request, as a proxy in front of the server adds them."""
         self.follow = follow
-        cookies = urllib.request.HTTPCookieProcessor(CookieJar())
+        self.cookies = CookieJar(_LoopbackIsSecure())
+        cookies = urllib.request.HTTPCookieProcessor(self.cookies)
         self.following = urllib.request.build_opener(cookies)
         self.staying = urllib.request.build_opener(cookies, _NoRedirects())
+        for opener in (self.following, self.staying):
+            opener.addheaders += list((headers or {}).items())
 
     def get(self, url: str, *, follow: bool | None = None) -> Page:
         """The page at `url`; a redirect itself when not following them."""
@@ -101,7 +118,12 @@ class Browser:
 
 def unconfigured_env(tmp: Path, github_url: str, **extra: str) -> dict[str, str]:
     """The environment of a server with no App settings, but a secret key to store them with."""
-    env = service_env(tmp, github_url, RAPIDVET_SECRET_KEY=Fernet.generate_key().decode())
+    env = service_env(
+        tmp,
+        github_url,
+        RAPIDVET_SECRET_KEY=Fernet.generate_key().decode(),
+        RAPIDVET_SETUP_TOKEN=SETUP_CODE,
+    )
     for name in APP_SETTINGS:
         env.pop(name)
     env.update(extra)
@@ -112,8 +134,22 @@ def manifest_of(page: Page) -> dict[str, Any]:
     return dict(json.loads(page.form("/apps/new").fields["manifest"]))
 
 
-def register_app(browser: Browser, server_url: str) -> Page:
-    """Register the App through the set-up page's manifest form: the page it ends on."""
-    setup = browser.get(server_url + "/")
+def logged_setup_code(server: Server) -> str:
+    """The set-up code a server made and printed in its log."""
+    found = LOGGED_CODE.search(server.logs())
+    assert found, server.logs()
+    return found.group(1)
+
+
+def give_setup_code(browser: Browser, server_url: str, code: str = SETUP_CODE) -> Page:
+    """Send the set-up code through the form `/` asks for it with: the page it ends on."""
+    asking = browser.get(server_url + "/")
+    return browser.submit(asking.form("/setup/code"), code=code)
+
+
+def register_app(browser: Browser, server_url: str, code: str = SETUP_CODE) -> Page:
+    """Give the set-up code and register the App through the set-up page's manifest form: the
+    page it ends on."""
+    setup = give_setup_code(browser, server_url, code)
     assert setup.status == 200, setup.text
     return browser.submit(setup.form("/apps/new"))

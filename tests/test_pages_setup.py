@@ -19,6 +19,7 @@ from rapidvet.app.store import Delivery
 from tests.page_client import (
     SECURITY_HEADERS,
     Browser,
+    give_setup_code,
     manifest_of,
     register_app,
     unconfigured_env,
@@ -45,7 +46,7 @@ def jobs_by_state(database) -> dict[str, int]:
 
 def test_an_empty_database_shows_the_set_up_form(fake_github, unconfigured):
     browser = Browser()
-    page = browser.get(unconfigured.url + "/")
+    page = give_setup_code(browser, unconfigured.url)
     assert page.status == 200 and "<h1>Set up rapidvet</h1>" in page.text
     for header in SECURITY_HEADERS:
         assert header in page.headers
@@ -72,7 +73,7 @@ def test_the_manifest_names_the_public_url_and_is_escaped(fake_github, tmp_path)
         tmp_path, fake_github.url, RAPIDVET_PUBLIC_URL="https://rapidvet.example.com"
     )
     with running_service(env, tmp_path) as server:
-        page = Browser().get(server.url + "/")
+        page = give_setup_code(Browser(), server.url)
     sent = manifest_of(page)
     assert sent == manifest("https://rapidvet.example.com", "")
     assert sent["hook_attributes"]["url"] == "https://rapidvet.example.com/webhooks"
@@ -98,7 +99,7 @@ def test_registering_the_app_stores_it_sealed_and_opens_the_webhooks(fake_github
     assert post(unconfigured.url + "/webhooks", body, signed(body, "pull_request"))[0] == 503
 
     browser = Browser()
-    form = browser.get(unconfigured.url + "/").form("/apps/new")
+    form = give_setup_code(browser, unconfigured.url).form("/apps/new")
     state = parse_qs(urlsplit(form.action).query)["state"][0]
     installed = browser.submit(form)
     assert installed.status == 200
@@ -128,7 +129,7 @@ def test_registering_the_app_stores_it_sealed_and_opens_the_webhooks(fake_github
 
 def test_a_callback_without_the_browsers_state_is_refused(fake_github, unconfigured):
     browser = Browser()
-    browser.get(unconfigured.url + "/")
+    give_setup_code(browser, unconfigured.url)
     forged = browser.get(f"{unconfigured.url}/setup/callback?code=abc&state=forged")
     assert forged.status == 400 and "This set-up link is not valid" in forged.text
     stranger = Browser().get(f"{unconfigured.url}/setup/callback?code=abc&state=forged")
@@ -161,6 +162,7 @@ def test_once_set_up_only_the_apps_owners_see_the_page(fake_github, unconfigured
 
 def test_an_organizations_app_is_for_its_owners(fake_github, unconfigured):
     browser = Browser()
+    give_setup_code(browser, unconfigured.url)
     page = browser.get(unconfigured.url + "/?org=acme")
     browser.submit(page.form("/apps/new"))
     fake_github.set_org_role("acme", "olive", "admin")

@@ -21,11 +21,12 @@ from aiohttp import web
 
 from rapidvet.app.credentials import Registration
 from rapidvet.app.pages import auth, setup
-from rapidvet.app.pages.keys import REGISTRATION, SIGN_INS, WAKE
+from rapidvet.app.pages.keys import REGISTRATION, SETUP_GATE, SIGN_INS, WAKE
 from rapidvet.app.pages.proxies import forwarded_scheme
 from rapidvet.app.pages.rendering import error_pages, security_headers
 from rapidvet.app.pages.repository import dashboard_page, pull_page
 from rapidvet.app.pages.session import storage
+from rapidvet.app.pages.setup_code import SetupGate, setup_code
 from rapidvet.app.signins import SignIns, sealing_key
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -36,15 +37,19 @@ def setup_pages(app: web.Application, registration: Registration, wake: Callable
     app[REGISTRATION] = registration
     app[WAKE] = wake
     app[auth.ANSWERS] = auth.answers()
-    app[SIGN_INS] = SignIns(registration.store, sealing_key(registration.settings))
+    settings = registration.settings
+    app[SIGN_INS] = SignIns(registration.store, sealing_key(settings))
+    app[SETUP_GATE] = SetupGate(
+        None if registration.credentials else setup_code(settings, registration.store)
+    )
     aiohttp_jinja2.setup(
         app, loader=jinja2.PackageLoader("rapidvet.app", "templates"), autoescape=True
     )
-    app.on_response_prepare.append(security_headers(registration.settings.web_url))
+    app.on_response_prepare.append(security_headers(settings.web_url))
     # Outermost first: the scheme a trusted proxy saw, for the session cookie's `Secure` and
     # every URL built from the request; the session, for error pages and CSRF checks alike.
-    app.middlewares.append(forwarded_scheme(registration.settings.trusted_proxies))
-    aiohttp_session.setup(app, storage(registration.settings))
+    app.middlewares.append(forwarded_scheme(settings.trusted_proxies))
+    aiohttp_session.setup(app, storage(settings))
     app.middlewares.append(error_pages)
     app.middlewares.append(auth.csrf_protect)
     app.router.add_static("/static", STATIC, name="static")

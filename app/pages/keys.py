@@ -7,8 +7,10 @@ from collections.abc import Callable
 from aiohttp import web
 
 from rapidvet.app.credentials import Registration
+from rapidvet.app.pages.setup_code import SetupGate
 from rapidvet.app.signins import SignIns
 
 REGISTRATION = web.AppKey("registration", Registration)
 SIGN_INS = web.AppKey("sign_ins", SignIns)
+SETUP_GATE = web.AppKey("setup_gate", SetupGate)
 WAKE: web.AppKey[Callable[[], None]] = web.AppKey("wake")  # a job was queued: tell the worker

@@ -27,6 +27,7 @@ from rapidvet.app.signins import SESSION_SECONDS, Viewer
 
 COOKIE = "rapidvet_session"
 _USER, _CSRF = "user", "csrf"  # _USER: the id of the session's sign-in record
+_SETUP = "setup"  # the set-up code was given in this session
 
 
 class SessionCookies(EncryptedCookieStorage):
@@ -85,6 +86,17 @@ async def _end_sign_in(request: web.Request) -> None:
     session_id = (await get_session(request)).get(_USER)
     if isinstance(session_id, str):
         request.app[SIGN_INS].end(session_id)
+
+
+async def allow_setup(request: web.Request) -> None:
+    """Remember that this browser gave the set-up code, in a fresh session: one planted in the
+    browser before does not gain the right."""
+    session = await new_session(request)
+    session[_SETUP] = True
+
+
+async def setup_allowed(request: web.Request) -> bool:
+    return (await get_session(request)).get(_SETUP) is True
 
 
 async def csrf_token(request: web.Request) -> str:

@@ -1,9 +1,12 @@
 """The set-up page (`GET /`): registers the GitHub App from a manifest while there is none, and
 afterwards shows the App, its installations, health, the last deliveries and dead jobs.
 
-The manifest flow: the page's form POSTs the manifest to GitHub's "new App" page with a `state`
-kept in the session; GitHub creates the App and sends the browser to /setup/callback with a
-code, which `POST /app-manifests/{code}/conversions` (unauthenticated, within an hour, once)
+Before the manifest form, the page asks for the set-up code (`setup_code`): only whoever can
+read the server's log or settings registers the App.
+
+The manifest flow: the page's form POSTs the manifest to GitHub's "new App" page with a
+`state` kept in the session; GitHub creates the App and sends the browser to /setup/callback
+with a code, which `POST /app-manifests/{code}/conversions` (unauthenticated, within an hour, once)
 turns into the App's id, key and secrets. They are stored (encrypted) and taken up at once:
 the webhook endpoint opens and the worker starts, with no restart.
 """
@@ -32,9 +35,15 @@ from rapidvet.app.pages.auth import (
     require_owner,
     require_viewer,
 )
-from rapidvet.app.pages.keys import REGISTRATION, WAKE
+from rapidvet.app.pages.keys import REGISTRATION, SETUP_GATE, WAKE
 from rapidvet.app.pages.rendering import Link, PageError, render
-from rapidvet.app.pages.session import begin_round_trip, end_round_trip
+from rapidvet.app.pages.session import (
+    allow_setup,
+    begin_round_trip,
+    end_round_trip,
+    setup_allowed,
+)
+from rapidvet.app.pages.setup_code import FAILURE_SECONDS
 from rapidvet.app.settings import GENERATE_SECRET_KEY
 from rapidvet.app.store import Store
 
@@ -101,6 +110,8 @@ async def _unconfigured(request: web.Request, registration: Registration) -> web
     settings = registration.settings
     if settings.secret_key is None:
         return await render(request, "setup.html", {"generate_command": GENERATE_SECRET_KEY})
+    if not await setup_allowed(request):
+        return await render(request, "setup.html", {"ask_code": True})
     org = request.query.get("org", "").strip()
     if org and not OWNER_NAME.fullmatch(org):
         error = f"{org!r} is not a GitHub organization name."
@@ -119,6 +130,33 @@ async def _unconfigured(request: web.Request, registration: Registration) -> web
     return await render(request, "setup.html", context)
 
 
+@routes.post("/setup/code", name="setup_code")
+async def setup_code_sent(request: web.Request) -> web.StreamResponse:
+    """The set-up code from the page's form: right, and this browser may register the App."""
+    if request.app[REGISTRATION].refresh():
+        raise _set_up_already()
+    gate, peer = request.app[SETUP_GATE], request.remote or ""
+    if gate.locked_out(peer):
+        error = f"Too many wrong set-up codes: wait {FAILURE_SECONDS} seconds and try again."
+        response = await render(
+            request, "setup.html", {"ask_code": True, "code_error": error}, status=429
+        )
+        response.headers["Retry-After"] = str(FAILURE_SECONDS)
+        return response
+    sent = (await request.post()).get("code")
+    if not isinstance(sent, str) or not gate.check(peer, sent):
+        error = "That is not the set-up code. Copy it from rapidvet's log, as the page says."
+        return await render(
+            request, "setup.html", {"ask_code": True, "code_error": error}, status=403
+        )
+    await allow_setup(request)
+    raise web.HTTPSeeOther("/")
+
+
+def _set_up_already() -> PageError:
+    return PageError(409, "rapidvet is set up already", "It has a GitHub App.", Link("Go", "/"))
+
+
 @routes.get("/setup/callback", name="setup_callback")
 async def setup_callback(request: web.Request) -> web.StreamResponse:
     registration = request.app[REGISTRATION]
@@ -132,10 +170,10 @@ async def setup_callback(request: web.Request) -> web.StreamResponse:
             Link("Start again", "/"),
         )
     if registration.refresh():
-        raise PageError(409, "rapidvet is set up already", "It has a GitHub App.", Link("Go", "/"))
+        raise _set_up_already()
     credentials = await _convert(registration, code)
     if not registration.register(credentials):
-        raise PageError(409, "rapidvet is set up already", "It has a GitHub App.", Link("Go", "/"))
+        raise _set_up_already()
     raise web.HTTPSeeOther(await install_url(registration))
 
 
