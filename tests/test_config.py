@@ -22,7 +22,7 @@ from rapidvet.workflows.config_loader import (
     load_config_bytes,
 )
 from rapidvet.workflows.config_schema import config_schema
-from rapidvet.workflows.config_yaml import MAX_NODES
+from rapidvet.workflows.config_yaml import MAX_EXPANDED_BYTES, MAX_NODES
 from rapidvet.workflows.rapid_config import (
     ChecksSettings,
     MergeSettings,
@@ -378,8 +378,8 @@ def test_an_empty_file_is_an_error_not_a_default(text: str) -> None:
     ]
 
 
-def billion_laughs(levels: int = 9) -> str:
-    lines = ["version: 1", 'lol0: &lol0 "lol"']
+def billion_laughs(levels: int = 9, laugh: str = "lol") -> str:
+    lines = ["version: 1", f'lol0: &lol0 "{laugh}"']
     for level in range(1, levels + 1):
         refs = ", ".join([f"*lol{level - 1}"] * 10)
         lines.append(f"lol{level}: &lol{level} [{refs}]")
@@ -390,6 +390,15 @@ def billion_laughs(levels: int = 9) -> str:
 def test_billion_laughs_is_refused_quickly() -> None:
     started = time.monotonic()
     found = problems(billion_laughs())
+    assert time.monotonic() - started < 10
+    assert len(found) == 1
+    assert f"past {MAX_EXPANDED_BYTES} bytes with aliases written out" in found[0][2]
+
+
+def test_billion_empty_laughs_are_refused_by_their_count() -> None:
+    # Empty text adds no bytes, so the count of values is what stops this one.
+    started = time.monotonic()
+    found = problems(billion_laughs(laugh=""))
     assert time.monotonic() - started < 10
     assert len(found) == 1
     assert f"expands to more than {MAX_NODES} nodes" in found[0][2]

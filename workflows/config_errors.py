@@ -7,6 +7,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+# Most characters of a value a message quotes: a hostile rapid.yml can hold megabytes of
+# text, and each problem is shown in a check run, a log line and a terminal.
+QUOTE_LIMIT = 100
+
 
 @dataclass(frozen=True, order=True)
 class ConfigProblem:
@@ -25,6 +29,15 @@ class ConfigError(ValueError):
     def __init__(self, problems: Iterable[ConfigProblem]) -> None:
         self.problems = sorted(set(problems))
         super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+def quoted(value: str | int | float) -> str:
+    """`repr(value)`, with text cut to QUOTE_LIMIT characters before it is ever repr'd."""
+    if not isinstance(value, str):
+        return repr(value)
+    # Slicing also makes a plain `str` of a subclass, whose own repr may call this.
+    start = value[:QUOTE_LIMIT]
+    return repr(start) if len(value) <= QUOTE_LIMIT else f"{start!r}... ({len(value)} characters)"
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
@@ -52,8 +65,8 @@ def where(path: Sequence[str | int]) -> str:
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif _PLAIN_KEY.fullmatch(part):
+        elif len(part) <= QUOTE_LIMIT and _PLAIN_KEY.fullmatch(part):
             text += f".{part}" if text else part
         else:
-            text += f"[{part!r}]"
+            text += f"[{quoted(part)}]"
     return text

@@ -14,7 +14,13 @@ from typing import Any
 from rapidvet.checks.options import DEFAULT_KINDS, Kind
 from rapidvet.checks.rules import RULES
 from rapidvet.workflows.codeowners import PatternError, compile_pattern
-from rapidvet.workflows.config_errors import ConfigError, ConfigProblem, suggestion, where
+from rapidvet.workflows.config_errors import (
+    ConfigError,
+    ConfigProblem,
+    quoted,
+    suggestion,
+    where,
+)
 from rapidvet.workflows.config_yaml import START, NodePath, YamlDocument, parse_yaml
 from rapidvet.workflows.rapid_config import (
     ChecksSettings,
@@ -37,7 +43,7 @@ __all__ = [
 # Where the file is looked for, first found wins: the order GitHub uses for CODEOWNERS.
 CONFIG_LOCATIONS = (".github/rapid.yml", "rapid.yml", "docs/rapid.yml")
 DEFAULT_SOURCE = CONFIG_LOCATIONS[0]
-MAX_BYTES = 1_000_000
+MAX_BYTES = 256 * 1024  # a policy file; real ones are a few kilobytes
 
 
 def config_location(existing: Iterable[str]) -> str | None:
@@ -122,16 +128,17 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[NodePath, str]]:
     for path, holder in _holder_paths(data):
         if not holder.startswith("@") and holder not in aliases:
             hint = suggestion(holder, aliases) or "; define it under 'aliases' or write @user"
-            yield path, f"unknown alias {holder!r}{hint}"
+            yield path, f"unknown alias {quoted(holder)}{hint}"
     for index, rule in enumerate(data.get("paths", [])):
         try:
             compile_pattern(rule["pattern"])
         except PatternError as error:
-            yield ("paths", index, "pattern"), f"unsupported pattern {rule['pattern']!r}: {error}"
+            message = f"unsupported pattern {quoted(rule['pattern'])}: {error}"
+            yield ("paths", index, "pattern"), message
     for rule_id in data.get("checks", {}).get("rules", {}):
         if rule_id not in RULES:
             hint = suggestion(rule_id, RULES) or f"; rules are {', '.join(RULES)}"
-            yield ("checks", "rules", rule_id), f"unknown rule {rule_id!r}{hint}"
+            yield ("checks", "rules", rule_id), f"unknown rule {quoted(rule_id)}{hint}"
     yield from _kind_problems(data.get("checks", {}).get("kinds", []))
 
 
@@ -140,13 +147,14 @@ def _kind_problems(kinds: list[dict[str, Any]]) -> Iterator[tuple[NodePath, str]
     for index, kind in enumerate(kinds):
         name = kind["name"]
         if name.casefold() in taken:
-            yield ("checks", "kinds", index, "name"), f"kind {name!r} is {taken[name.casefold()]}"
+            message = f"kind {quoted(name)} is {taken[name.casefold()]}"
+            yield ("checks", "kinds", index, "name"), message
         taken.setdefault(name.casefold(), f"already defined at checks.kinds[{index}]")
         seen: set[str] = set()
         for number, section in enumerate(kind["sections"]):
             if section.casefold() in seen:
                 path = ("checks", "kinds", index, "sections", number)
-                yield path, f"section {section!r} is listed twice (names ignore case)"
+                yield path, f"section {quoted(section)} is listed twice (names ignore case)"
             seen.add(section.casefold())
 
 

@@ -1,4 +1,11 @@
-"""The shipped JSON Schema for `rapid.yml`, and its errors as located, readable problems."""
+"""The shipped JSON Schema for `rapid.yml`, and its errors as located, readable problems.
+
+jsonschema writes `repr(instance)` into each error's message as it makes the error, for
+every failing value, whether or not the message is read: a megabyte of text repeated
+through aliases once cost hundreds of megabytes. The validator therefore sees a view of
+the document whose text, lists and mappings have short reprs, and problems are worded
+here from each error's keyword and path, quoting at most QUOTE_LIMIT characters.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from rapidvet.workflows.config_errors import ConfigProblem, closest, where
+from rapidvet.workflows.config_errors import ConfigProblem, closest, quoted, where
 from rapidvet.workflows.config_yaml import NodePath, Position, YamlDocument
 
 SCHEMA_FILE = "rapid_config.schema.json"
@@ -47,7 +54,7 @@ def shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | int | float):
-        return repr(value)
+        return quoted(value)
     if value is None:
         return _TYPE_NAMES["null"]
     return _TYPE_NAMES["object" if isinstance(value, dict) else "array"]
@@ -61,10 +68,38 @@ def _expected_type(expected: str | list[str]) -> str:
 def _unknown_key(key: str, allowed: list[str]) -> str:
     match = closest(key, allowed)
     if match:
-        return f"unknown key {key!r}; did you mean {match!r}?"
+        return f"unknown key {quoted(key)}; did you mean {match!r}?"
     if allowed:
-        return f"unknown key {key!r}; expected one of {', '.join(map(repr, allowed))}"
-    return f"unknown key {key!r}"
+        return f"unknown key {quoted(key)}; expected one of {', '.join(map(repr, allowed))}"
+    return f"unknown key {quoted(key)}"
+
+
+class _Text(str):
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return quoted(self)
+
+
+class _List(list[Any]):
+    def __repr__(self) -> str:
+        return f"<a list of {len(self)} items>"
+
+
+class _Mapping(dict[str, Any]):
+    def __repr__(self) -> str:
+        return f"<a mapping of {len(self)} keys>"
+
+
+def _briefly_shown(value: Any) -> Any:
+    """`value` as the validator sees it: equal, of the same JSON types, with short reprs."""
+    if isinstance(value, str):
+        return _Text(value)
+    if isinstance(value, list):
+        return _List(_briefly_shown(item) for item in value)
+    if isinstance(value, dict):
+        return _Mapping({_Text(key): _briefly_shown(item) for key, item in value.items()})
+    return value  # numbers are at most 63 bits, booleans and nothing are short already
 
 
 @dataclass(frozen=True)
@@ -77,7 +112,6 @@ class _Failure:
     schema: Mapping[str, Any]
     path: NodePath
     about_key: bool
-    message: str
 
     @classmethod
     def of(cls, error: ValidationError) -> _Failure:
@@ -89,7 +123,6 @@ class _Failure:
             path=tuple(error.absolute_path),
             # propertyNames checks the key itself, not its value.
             about_key="propertyNames" in error.absolute_schema_path,
-            message=error.message,
         )
 
 
@@ -129,18 +162,20 @@ def _value_message(failure: _Failure) -> str:
             return f"expected {failure.schema['description']}, got {len(found)}"
         case "minLength":
             return "expected some text, got an empty string"
+        case "maxLength":
+            return f"expected at most {expected} characters, got {len(found)}"
         case "uniqueItems":
             repeated = next(item for index, item in enumerate(found) if item in found[:index])
             return f"{shown(repeated)} is listed twice"
         case "pattern":
             return f"expected {failure.schema['description']}, got {shown(found)}"
-    return failure.message
+    return f"does not satisfy the schema's {failure.keyword!r}"
 
 
 def schema_problems(document: YamlDocument, source: str) -> list[ConfigProblem]:
     """Each way `document` breaks the schema, at the line and column of the offending node."""
     problems = []
-    for error in _validator().iter_errors(document.data):
+    for error in _validator().iter_errors(_briefly_shown(document.data)):
         failure = _Failure.of(error)
         prefix = f"{where(failure.path)}: " if failure.path else ""
         for position, message in _located(failure, document):

@@ -1,10 +1,11 @@
 """Safe YAML reading for `rapid.yml`: plain data plus where every key and value starts.
 
-Only the safe loader is used, and only JSON-like values come out. Aliases are followed
-while converting, each reference counted again, so an alias bomb ("billion laughs")
-stops at `MAX_NODES` instead of exhausting memory. Booleans are YAML 1.2's `true` and
-`false` only: in YAML 1.1 `off` is false, which would turn `measures-numeric: off`
-into a boolean.
+Only the safe loader is used, and only JSON-like values come out. An alias repeats
+everything it refers to, so an alias bomb ("billion laughs") is measured as if written
+out: composing stops at the alias that takes the text past `MAX_EXPANDED_BYTES`, and
+converting at `MAX_NODES` values, long before either exhausts memory. Booleans are
+YAML 1.2's `true` and `false` only: in YAML 1.1 `off` is false, which would turn
+`measures-numeric: off` into a boolean.
 """
 
 from __future__ import annotations
@@ -15,10 +16,15 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from rapidvet.workflows.config_errors import ConfigError, ConfigProblem
+from rapidvet.workflows.config_errors import QUOTE_LIMIT, ConfigError, ConfigProblem, quoted
 
 MAX_NODES = 100_000
 MAX_DEPTH = 50
+# Every count in rapid.yml fits; beyond 4300 digits Python cannot even print an integer.
+MAX_INTEGER_BITS = 63
+# UTF-8 bytes of every key and scalar, each alias counted as what it refers to: four times
+# the largest file allowed, so aliases still save typing but cannot multiply memory.
+MAX_EXPANDED_BYTES = 1024 * 1024
 
 NodePath = tuple[str | int, ...]
 
@@ -34,7 +40,7 @@ class Position(NamedTuple):
     column: int
 
     @classmethod
-    def of(cls, mark: yaml.Mark) -> Position:
+    def of(cls, mark: yaml.Mark | yaml._yaml.Mark) -> Position:
         return cls(mark.line + 1, mark.column + 1)
 
 
@@ -57,22 +63,53 @@ class YamlDocument:
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader with YAML 1.2 booleans, no timestamps and bounded nesting."""
+    """The safe loader with YAML 1.2 booleans, no timestamps, bounded nesting and a bounded
+    expanded size."""
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, source: str) -> None:
         super().__init__(stream)
+        self._source = source
         self._depth = 0
+        self._expanded = 0  # bytes of text composed so far, aliases counted in full
+        self._anchored: dict[yaml.Node, int] = {}  # expanded bytes of each anchored node
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         # The composer recurses once per level; refuse deep nesting before Python's stack does.
         self._depth += 1
         try:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise yaml.composer.ComposerError(None, None, _TOO_DEEP, mark)
-            return super().compose_node(parent, index)
+                raise yaml.composer.ComposerError(None, None, _TOO_DEEP, event.start_mark)
+            before = self._expanded
+            node = super().compose_node(parent, index)
+            if node is not None:
+                self._measure(node, event, before)
+            return node
         finally:
             self._depth -= 1
+
+    def _measure(self, node: yaml.Node, event: yaml.Event, before: int) -> None:
+        """Adds what `node` brings to the document's expanded size, just composed from `event`."""
+        if isinstance(event, yaml.AliasEvent):
+            # Absent while the anchored node is still open: a self-reference, which
+            # converting refuses as too deep.
+            self._expand(self._anchored.get(node, 0), event)
+            return
+        if isinstance(node, yaml.ScalarNode):
+            self._expand(len(node.value.encode("utf-8", "surrogatepass")), event)
+        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            self._anchored[node] = self._expanded - before
+
+    def _expand(self, size: int, event: yaml.Event) -> None:
+        self._expanded += size
+        if self._expanded > MAX_EXPANDED_BYTES:
+            what = "this alias takes" if isinstance(event, yaml.AliasEvent) else "this text takes"
+            position = Position.of(event.start_mark) if event.start_mark else START
+            message = (
+                f"{what} the document past {MAX_EXPANDED_BYTES} bytes with aliases written "
+                "out (each use repeats what it refers to); repeat less through aliases"
+            )
+            raise ConfigError([ConfigProblem(self._source, *position, message)])
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -120,7 +157,7 @@ class _Converter:
             return [self.value(item, (*path, index)) for index, item in enumerate(node.value)]
         if isinstance(node, yaml.ScalarNode) and node.tag in _SCALAR_TAGS:
             return self.scalar(node)
-        raise self.fail(node, f"unsupported YAML tag {node.tag.replace(_TAG, '!!', 1)!r}")
+        raise self.fail(node, f"unsupported YAML tag {quoted(node.tag.replace(_TAG, '!!', 1))}")
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         try:
@@ -128,9 +165,13 @@ class _Converter:
         except (ValueError, KeyError) as error:
             # Only an explicit tag on text that does not fit it gets here, e.g. `!!int ten`.
             kind = node.tag.removeprefix(_TAG)
-            raise self.fail(node, f"{node.value!r} is not a valid {kind}") from error
+            raise self.fail(node, f"{quoted(node.value)} is not a valid {kind}") from error
         # JSON Schema takes 365.0 for an integer; make it one so callers get an int too.
-        return int(value) if isinstance(value, float) and value.is_integer() else value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and value.bit_length() > MAX_INTEGER_BITS:
+            raise self.fail(node, f"integer too large: more than {MAX_INTEGER_BITS} bits")
+        return value
 
     def mapping(self, node: yaml.MappingNode, path: NodePath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -138,7 +179,8 @@ class _Converter:
             key = self.key(key_node)
             if key in result:
                 first = self.document.keys[(*path, key)]
-                raise self.fail(key_node, f"duplicate key {key!r} (first on line {first.line})")
+                message = f"duplicate key {quoted(key)} (first on line {first.line})"
+                raise self.fail(key_node, message)
             self.document.keys[(*path, key)] = Position.of(key_node.start_mark)
             result[key] = self.value(value_node, (*path, key))
         return result
@@ -153,11 +195,17 @@ class _Converter:
         return str(node.value)
 
 
+def _shortened(detail: str) -> str:
+    # PyYAML quotes names from the file in full, e.g. an undefined alias a megabyte long.
+    limit = 2 * QUOTE_LIMIT
+    return detail if len(detail) <= limit else detail[:limit] + "..."
+
+
 def _problem_from_yaml(error: yaml.YAMLError, text: str, source: str) -> ConfigProblem:
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
         position = Position.of(mark) if mark else START
-        details = [part for part in (error.context, error.problem) if part]
+        details = [_shortened(part) for part in (error.context, error.problem) if part]
         return ConfigProblem(
             source, position.line, position.column, "invalid YAML: " + ", ".join(details)
         )
@@ -168,11 +216,12 @@ def _problem_from_yaml(error: yaml.YAMLError, text: str, source: str) -> ConfigP
         return ConfigProblem(
             source, line, column, f"invalid YAML: unacceptable character {chr(error.character)!r}"
         )
-    return ConfigProblem(source, START.line, START.column, f"invalid YAML: {error}")
+    message = f"invalid YAML: {_shortened(str(error))}"
+    return ConfigProblem(source, START.line, START.column, message)
 
 
-def _composed(text: str) -> yaml.Node | None:
-    loader = _Loader(text)
+def _composed(text: str, source: str) -> yaml.Node | None:
+    loader = _Loader(text, source)
     try:
         return loader.get_single_node()
     finally:
@@ -186,7 +235,7 @@ def parse_yaml(text: str, source: str) -> YamlDocument | None:
     that nest or expand beyond the limits.
     """
     try:
-        node = _composed(text)
+        node = _composed(text, source)
     except yaml.YAMLError as error:
         raise ConfigError([_problem_from_yaml(error, text, source)]) from error
     if node is None:
