@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from rapidvet.app.commands import UsageError
+from rapidvet.app.handbook import Nearest
 from rapidvet.workflows.config_loader import (
     ConfigError,
     config_location,
@@ -21,6 +24,20 @@ def find_config(root: str) -> str | None:
     }
     chosen = config_location(existing)
     return str(base / chosen) if chosen else None
+
+
+def config_finder() -> Callable[[str], tuple[str, str] | None]:
+    """For a folder, the rapid.yml of the nearest folder at or above it that holds one, up
+    to the repository root, and that folder: the page's own handbook settings, wherever the
+    page is named from."""
+    nearest = Nearest(lambda folder: find_config(str(folder)) is not None)
+
+    def config_for(folder: str) -> tuple[str, str] | None:
+        found = nearest(Path(os.path.abspath(folder)))
+        path = find_config(str(found)) if found else None
+        return (path, str(found)) if path else None
+
+    return config_for
 
 
 def read_config(path: str) -> RapidConfig:

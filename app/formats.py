@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
@@ -13,16 +14,48 @@ from rapidvet.checks.rapid_line import parse_rapid_line
 from rapidvet.checks.rules import RULES
 
 FORMATS = ("text", "json", "github", "sarif")
+FORMAT_HELP = (
+    "text (default): one line per finding and a summary; json: plans and findings per file; "
+    "github: workflow commands that annotate a pull request; sarif: SARIF 2.1.0 for code "
+    "scanning"
+)
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+# Where each rule is explained, one section per rule id (docs/rules.md in the repository).
+RULES_URL = "https://github.com/OWNER/rapidvet/blob/main/docs/rules.md"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "note"}
+# ANSI SGR codes: bold paths, severities in the colours linters use.
+_BOLD, _RESET = "\033[1m", "\033[0m"
+_SEVERITY_COLOR = {
+    Severity.ERROR: "\033[31m",
+    Severity.WARNING: "\033[33m",
+    Severity.NOTICE: "\033[36m",
+}
 
 
-def render(reports: Sequence[PageReport], fmt: str) -> Iterator[str]:
+@dataclass(frozen=True)
+class TextStyle:
+    """How text output looks: ANSI colour, and the summary line (left out by --quiet)."""
+
+    color: bool = False
+    summary: bool = True
+
+
+def rule_url(rule_id: str) -> str:
+    return f"{RULES_URL}#{rule_id}"
+
+
+def render(
+    reports: Sequence[PageReport], fmt: str, style: TextStyle = TextStyle()
+) -> Iterator[str]:
     """The output in pieces, so a large JSON document is written as it is made."""
     if fmt == "json":
         yield from json_pieces(reports)
         return
-    whole = {"text": as_text, "github": as_github, "sarif": as_sarif}[fmt](reports)
+    whole = (
+        as_text(reports, style)
+        if fmt == "text"
+        else {"github": as_github, "sarif": as_sarif}[fmt](reports)
+    )
     if whole:
         yield whole + "\n"
 
@@ -35,19 +68,30 @@ def counts(reports: Sequence[PageReport]) -> dict[Severity, int]:
     return tally
 
 
-def as_text(reports: Sequence[PageReport]) -> str:
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def as_text(reports: Sequence[PageReport], style: TextStyle = TextStyle()) -> str:
     lines = []
     for report in reports:
         for f in report.findings:
-            lines.append(f"{report.path}:{f.line}: {f.severity} [{f.rule}] {f.message}")
+            path, severity = report.path, str(f.severity)
+            if style.color:
+                path = f"{_BOLD}{path}{_RESET}"
+                severity = f"{_SEVERITY_COLOR[f.severity]}{severity}{_RESET}"
+            lines.append(f"{path}:{f.line}: {severity} [{f.rule}] {f.message}")
             if f.fix:
                 lines.extend(f"    fix: {part}" for part in f.fix.split("\n"))
-    tally = counts(reports)
-    blocks = sum(len(r.blocks) for r in reports)
-    lines.append(
-        f"{len(reports)} files, {blocks} plans: {tally[Severity.ERROR]} errors, "
-        f"{tally[Severity.WARNING]} warnings, {tally[Severity.NOTICE]} notices"
-    )
+    if style.summary:
+        tally = counts(reports)
+        blocks = sum(len(r.blocks) for r in reports)
+        lines.append(
+            f"{plural(len(reports), 'file')}, {plural(blocks, 'plan')}: "
+            f"{plural(tally[Severity.ERROR], 'error')}, "
+            f"{plural(tally[Severity.WARNING], 'warning')}, "
+            f"{plural(tally[Severity.NOTICE], 'notice')}"
+        )
     return "\n".join(lines)
 
 
@@ -111,7 +155,7 @@ def as_github(reports: Sequence[PageReport]) -> str:
     return "\n".join(
         workflow_command(
             str(f.severity),
-            f.message + (f"\n\nFix: {f.fix}" if f.fix else ""),
+            f.message + (f"\n\nFix: {f.fix}" if f.fix else "") + f"\n\nRule: {rule_url(f.rule)}",
             file=report.path,
             line=f.line,
             endLine=f.end_line,
@@ -127,6 +171,7 @@ def as_sarif(reports: Sequence[PageReport]) -> str:
         {
             "id": r.id,
             "shortDescription": {"text": r.summary},
+            "helpUri": rule_url(r.id),
             "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
         }
         for r in RULES.values()

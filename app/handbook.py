@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from rapidvet.app.commands import UsageError
-from rapidvet.checks.layout import GITBOOK_CONFIG, SKIPPED_DIRS, is_page, toc_sources
-from rapidvet.checks.toc import gitbook_summary_location
+from rapidvet.checks.layout import (
+    GITBOOK_CONFIG,
+    SKIPPED_DIRS,
+    SPHINX_CONFIG,
+    is_page,
+    toc_sources,
+)
+from rapidvet.checks.toc import DEFAULT_SUMMARY, gitbook_summary_location
+
+# What marks the folder a table of contents is read from, besides the repository root.
+TOC_MARKERS = (DEFAULT_SUMMARY, GITBOOK_CONFIG, SPHINX_CONFIG)
 
 
 @dataclass(frozen=True)
@@ -21,8 +31,9 @@ class Page:
     root: str
 
 
-def pages(paths: Iterable[str]) -> list[Page]:
-    """Every .md file named or found below the named folders, in a stable order."""
+def pages(paths: Iterable[str], exclude: Sequence[str] = ()) -> list[Page]:
+    """Every .md file named or found below the named folders, in a stable order, but those
+    an `exclude` glob matches (see `excluded`; relative to the current folder)."""
     found: list[Page] = []
     for name in paths:
         path = Path(name)
@@ -32,13 +43,54 @@ def pages(paths: Iterable[str]) -> list[Page]:
             found.append(Page(name, path.name, str(path.parent)))
         else:
             raise UsageError(f"{name}: no such file or folder")
-    return found
+    return [page for page in found if not excluded(page.display, exclude)]
+
+
+def excluded(path: str, globs: Sequence[str], base: str = ".") -> bool:
+    """Whether a glob matches the path relative to `base`, a folder it lies in (`drafts/*`,
+    `ops/drafts`), or one of its names (`drafts`, `*.draft.md`), as ruff's excludes do."""
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(base))
+    parts = relative.replace(os.sep, "/").split("/")
+    candidates = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)] + parts
+    return any(fnmatchcase(name, glob.rstrip("/")) for glob in globs for name in candidates)
+
+
+class Nearest:
+    """The nearest folder, at or above a start folder, that `holds` says yes to; the search
+    stops at the repository root (a folder with a `.git` folder or file) or the filesystem
+    root, as ruff and markdownlint look for their configuration. Remembered per folder:
+    a handbook's pages share their folders."""
+
+    def __init__(self, holds: Callable[[Path], bool]) -> None:
+        self._holds = holds
+        self._found: dict[Path, Path | None] = {}
+
+    def __call__(self, folder: Path) -> Path | None:
+        if folder not in self._found:
+            if self._holds(folder):
+                self._found[folder] = folder
+            elif (folder / ".git").exists() or folder.parent == folder:
+                self._found[folder] = None
+            else:
+                self._found[folder] = self(folder.parent)
+        return self._found[folder]
+
+
+def holds_toc(folder: Path) -> bool:
+    """Whether the table of contents is read from here: its markers, or the repository root,
+    where `table_of_contents` looks further down for Sphinx sources."""
+    return (folder / ".git").exists() or any((folder / name).is_file() for name in TOC_MARKERS)
+
+
+def _raise(error: OSError) -> None:
+    raise UsageError(f"{error.filename}: {error.strerror}")
 
 
 def _files(root: Path) -> Iterator[str]:
     """Every file below `root` outside the skipped folders, root-relative with `/`, in the
-    order of `checks.layout.walk_order`."""
-    for folder, dirs, files in os.walk(root):
+    order of `checks.layout.walk_order`. A folder that cannot be read is a usage error:
+    skipping it would pass its pages unchecked."""
+    for folder, dirs, files in os.walk(root, onerror=_raise):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
         prefix = os.path.relpath(folder, root).replace(os.sep, "/")
         for file in sorted(files):

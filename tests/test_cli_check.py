@@ -109,7 +109,6 @@ def test_sarif_is_valid_sarif_2_1_0(capsys):
         (["check", "x.md", "--today", "tomorrow"], "not a YYYY-MM-DD date"),
         (["check", "x.md", "--format", "xml"], "invalid choice"),
         (["report", "no/such/dir"], "no/such/dir: not a folder"),
-        (["check"], "the following arguments are required: PATH"),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(argv, message):

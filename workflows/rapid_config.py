@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -38,6 +38,7 @@ class ChecksSettings:
     max_page_bytes: int = 1_000_000
     rules: Mapping[str, str] = field(default_factory=dict)
     kinds: tuple[Kind, ...] = DEFAULT_KINDS
+    exclude: Sequence[str] = ()  # globs of pages the command line skips
 
 
 @dataclass(frozen=True)

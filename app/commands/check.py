@@ -1,30 +1,74 @@
-"""`rapidvet check PATH...`: the structural rules on handbook pages, no GitHub needed."""
+"""`rapidvet check [PATH...]`: the structural rules on handbook pages, no GitHub needed."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from rapidvet.app.config_file import find_config, read_config
-from rapidvet.app.formats import FORMATS, counts, render
-from rapidvet.app.handbook import Page, pages, read_page, table_of_contents
+from rapidvet.app.commands import exit_codes
+from rapidvet.app.config_file import config_finder, read_config
+from rapidvet.app.formats import FORMAT_HELP, FORMATS, TextStyle, counts, render
+from rapidvet.app.handbook import (
+    Nearest,
+    Page,
+    excluded,
+    holds_toc,
+    pages,
+    read_page,
+    table_of_contents,
+)
 from rapidvet.checks.model import Severity
 from rapidvet.checks.options import CheckOptions
 from rapidvet.checks.page import PageReport, check_page
+from rapidvet.workflows.rapid_config import RapidConfig
 
 # Below this many pages a second process costs more to start than it saves.
 PARALLEL_FROM = 400
+COLOR_CHOICES = ("auto", "always", "never")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("check", help="check VPMOM plans in markdown files or folders")
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="markdown files or folders")
-    parser.add_argument("--format", choices=FORMATS, default="text")
-    parser.add_argument("--config", help="rapid.yml to read rule settings and aliases from")
+    parser = sub.add_parser(
+        "check",
+        help="check VPMOM plans in markdown files or folders",
+        description="Check the VPMOM plans in markdown files or folders. Each file is checked "
+        "with the nearest rapid.yml (.github/rapid.yml, rapid.yml or docs/rapid.yml) in its "
+        "folder or a folder above, up to the repository root, unless --config names one.",
+        **exit_codes("no error findings", "at least one error finding"),
+    )
+    parser.add_argument(
+        "paths", nargs="*", default=["."], metavar="PATH", help="files or folders (default: .)"
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help=FORMAT_HELP)
+    parser.add_argument("--config", help="the rapid.yml for every file (default: the nearest)")
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip files whose path, folder or name matches (repeatable; adds to checks.exclude)",
+    )
+    parser.add_argument(
+        "--severity",
+        choices=[str(s) for s in Severity],
+        default=str(Severity.NOTICE),
+        help="report findings of this severity or worse (default: notice, all)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="text: print findings only, no summary"
+    )
+    parser.add_argument(
+        "--color",
+        choices=COLOR_CHOICES,
+        default="auto",
+        help="colour text output: auto (on a terminal, unless NO_COLOR is set), always, never",
+    )
     parser.add_argument("--today", type=parse_today, help="date to check against (YYYY-MM-DD)")
     parser.add_argument("--jobs", type=int, default=0, help="processes (default: one per core)")
     parser.set_defaults(func=run)
@@ -37,24 +81,100 @@ def parse_today(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
 
 
-def options_for(args: argparse.Namespace, root: str | None) -> CheckOptions:
-    """Options from --config (or the handbook's own rapid.yml) and the handbook's TOC."""
-    today = args.today or date.today()
-    config_path = args.config or (find_config(root) if root else None)
-    toc = table_of_contents(root) if root else None
-    if config_path is None:
-        return CheckOptions(today=today, toc=toc)
-    return read_config(config_path).check_options(today, toc)
+@dataclass(frozen=True)
+class Handbook:
+    """What a page is checked with: its rapid.yml (None: the defaults), the folder that
+    file's exclude globs start from, and the folder its table of contents is read from
+    (None: no table of contents)."""
+
+    config: str | None
+    base: str
+    toc_root: str | None
+
+
+class Handbooks:
+    """Finds each page's handbook, like ruff and markdownlint find their configuration, and
+    reads each rapid.yml and table of contents once."""
+
+    def __init__(self, config: str | None, today: date) -> None:
+        self._chosen = (config, os.getcwd()) if config else None
+        self._config_for = config_finder()
+        self._toc_root = Nearest(holds_toc)
+        self._today = today
+        self._configs: dict[str, RapidConfig] = {}
+        self._options: dict[Handbook, CheckOptions] = {}
+
+    def of_folder(self, folder: str) -> Handbook:
+        absolute = os.path.abspath(folder)
+        config = self._chosen or self._config_for(absolute)
+        toc_root = self._toc_root(Path(absolute))
+        path, base = config or (None, "")
+        return Handbook(path, base, str(toc_root) if toc_root else None)
+
+    def _read(self, path: str) -> RapidConfig:
+        if path not in self._configs:
+            self._configs[path] = read_config(path)
+        return self._configs[path]
+
+    def place(self, page: Page) -> tuple[Handbook, Page] | None:
+        """The page's handbook, and the page named relative to its table of contents; None
+        when its rapid.yml's checks.exclude skips it."""
+        handbook = self.of_folder(os.path.dirname(page.display) or ".")
+        if handbook.config and excluded(
+            page.display, self._read(handbook.config).checks.exclude, handbook.base
+        ):
+            return None
+        if handbook.toc_root is not None:
+            rel = os.path.relpath(os.path.abspath(page.display), handbook.toc_root)
+            page = replace(page, rel=rel.replace(os.sep, "/"), root=handbook.toc_root)
+        return handbook, page
+
+    def options(self, handbook: Handbook) -> CheckOptions:
+        if handbook not in self._options:
+            toc = table_of_contents(handbook.toc_root) if handbook.toc_root else None
+            self._options[handbook] = (
+                self._read(handbook.config).check_options(self._today, toc)
+                if handbook.config
+                else CheckOptions(today=self._today, toc=toc)
+            )
+        return self._options[handbook]
+
+    def group(self, found: Sequence[Page]) -> dict[Handbook, list[Page]]:
+        """The pages by handbook, in the order found, the excluded ones left out."""
+        groups: dict[Handbook, list[Page]] = {}
+        for page in found:
+            placed = self.place(page)
+            if placed is not None:
+                groups.setdefault(placed[0], []).append(placed[1])
+        return groups
 
 
 def run(args: argparse.Namespace) -> int:
-    found = pages(args.paths)
-    roots = {p.root for p in found if os.path.isdir(p.root)}
-    folder = next(iter(roots)) if len(roots) == 1 and Path(args.paths[0]).is_dir() else None
-    options = options_for(args, folder)
-    reports = check_all(found, options, args.jobs or os.cpu_count() or 1)
-    sys.stdout.writelines(render(reports, args.format))
-    return 1 if counts(reports)[Severity.ERROR] else 0
+    handbooks = Handbooks(args.config, args.today or date.today())
+    jobs = args.jobs or os.cpu_count() or 1
+    reports = []
+    for handbook, group in handbooks.group(pages(args.paths, args.exclude)).items():
+        reports += check_all(group, handbooks.options(handbook), jobs)
+    failed = counts(reports)[Severity.ERROR] > 0
+    shown = _at_least(reports, Severity(args.severity))
+    style = TextStyle(color=_color(args.color), summary=not args.quiet)
+    sys.stdout.writelines(render(shown, args.format, style))
+    return 1 if failed else 0
+
+
+def _at_least(reports: list[PageReport], severity: Severity) -> list[PageReport]:
+    worst_first = list(Severity)
+    shown = worst_first[: worst_first.index(severity) + 1]
+    return [
+        replace(r, findings=tuple(f for f in r.findings if f.severity in shown)) for r in reports
+    ]
+
+
+def _color(choice: str) -> bool:
+    """Colour on a terminal unless NO_COLOR is set (no-color.org); --color always wins."""
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 _worker_options: CheckOptions | None = None

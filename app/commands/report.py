@@ -1,4 +1,4 @@
-"""`rapidvet report PATH`: the handbook measures of the SOP plan, as text or JSON."""
+"""`rapidvet report [PATH...]`: the handbook measures of the SOP plan, as text or JSON."""
 
 from __future__ import annotations
 
@@ -6,30 +6,47 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rapidvet.app.commands import UsageError
-from rapidvet.app.commands.check import check_all, options_for, parse_today
+from rapidvet.app.commands import UsageError, exit_codes
+from rapidvet.app.commands.check import Handbooks, check_all, parse_today
 from rapidvet.app.handbook import pages
 from rapidvet.checks.measures import FRESH_DAYS, HandbookMeasures, handbook_measures
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("report", help="plans, freshness and gaps of a handbook folder")
-    parser.add_argument("path", metavar="PATH", help="the handbook folder")
+    parser = sub.add_parser(
+        "report",
+        help="plans, freshness and gaps of a handbook's folders",
+        **exit_codes("the measures were printed"),
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=["."],
+        metavar="PATH",
+        help="folders of one handbook (default: .)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--config", help="rapid.yml to read settings from")
+    parser.add_argument("--config", help="rapid.yml to read settings from (default: the nearest)")
     parser.add_argument("--today", type=parse_today, help="date to measure against (YYYY-MM-DD)")
     parser.add_argument("--jobs", type=int, default=0, help="processes (default: one per core)")
     parser.set_defaults(func=run)
 
 
 def measure(args: argparse.Namespace) -> HandbookMeasures:
-    if not Path(args.path).is_dir():
-        raise UsageError(f"{args.path}: not a folder")
-    options = options_for(args, args.path)
-    found = pages([args.path])
+    for path in args.paths:
+        if not Path(path).is_dir():
+            raise UsageError(f"{path}: not a folder")
+    handbooks = Handbooks(args.config, args.today or date.today())
+    groups = handbooks.group(pages(args.paths)) or {handbooks.of_folder(args.paths[0]): []}
+    if len(groups) > 1:
+        first, second = (h.config or f"{h.toc_root} (no rapid.yml)" for h in list(groups)[:2])
+        raise UsageError(f"pages of different handbooks ({first}, {second}): report each alone")
+    ((handbook, found),) = groups.items()
+    options = handbooks.options(handbook)
     reports = check_all(found, options, args.jobs or 2)
     return handbook_measures(
         ((page.rel, report.blocks) for page, report in zip(found, reports, strict=True)),
