@@ -8,9 +8,20 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from rapidvet.app.commands import UsageError, check, config, db, explain, reconcile, report, serve
+from rapidvet.app.commands import (
+    USAGE_EXIT,
+    UsageError,
+    check,
+    config,
+    db,
+    explain,
+    reconcile,
+    report,
+    rules,
+    serve,
+)
 
-COMMANDS = (check, report, config, explain, serve, db, reconcile)
+COMMANDS = (check, rules, report, config, explain, serve, db, reconcile)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -20,7 +31,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="rapidvet", description="Vet VPMOM plans in a Git handbook.")
+    parser = _Parser(
+        prog="rapidvet",
+        description="Vet VPMOM plans in a Git handbook.",
+        epilog="exit codes: 0 success; 1 what was checked failed (each command's --help "
+        f"says what); 2 {USAGE_EXIT}",
+    )
     parser.add_argument("--version", action="version", version=f"rapidvet {version('rapidvet')}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for command in COMMANDS:

@@ -15,8 +15,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from rapidvet.app.logs import setup_logging
-from rapidvet.app.settings import load_settings
+from rapidvet.app.commands import exit_codes
 
 if TYPE_CHECKING:
     from rapidvet.app.reconcile import Outcome
@@ -35,7 +34,9 @@ def age(text: str) -> timedelta:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
-        "reconcile", help="redeliver missed webhooks, re-evaluate stale pull requests"
+        "reconcile",
+        help="redeliver missed webhooks, re-evaluate stale pull requests",
+        **exit_codes("done", "GitHub could not be reached or refused", "bad usage or settings"),
     )
     parser.add_argument(
         "--since",
@@ -49,13 +50,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Imported here: only this command and the service pay for the GitHub client.
+    # Imported here: only this command and the service pay for the GitHub client and the
+    # settings' cryptography.
     import asyncio
 
     import aiohttp
     from gidgethub import HTTPException
 
+    from rapidvet.app.logs import setup_logging
     from rapidvet.app.reconcile import reconcile
+    from rapidvet.app.settings import load_settings
     from rapidvet.app.store import open_store
 
     settings = load_settings()
