@@ -3,6 +3,7 @@ loopback; webhooks are built from GitHub's example payloads, signed and POSTed l
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
@@ -72,6 +73,8 @@ class Handbook:
     server: Server
     number: int = 0
     calls: Counter[str] = field(default_factory=Counter)  # API calls per event name
+    # The repositories webhooks were sent for: the only ones the App may touch.
+    repositories: set[str] = field(default_factory=lambda: {REPO})
 
     def pull(self) -> dict[str, Any]:
         return dict(self.fake.pull_request(REPO, self.number))
@@ -80,6 +83,7 @@ class Handbook:
         """Deliver webhook `name` for the pull request; wait until the App has done its work,
         and count the GitHub calls it made for it."""
         params.setdefault("repo", REPO)
+        self.repositories.add(params["repo"])
         if name.startswith(("pull_request", "check_run")) and "number" not in params:
             params.setdefault("number", self.number)
         built = self.fake.webhook(name, **params)
@@ -107,6 +111,11 @@ class Handbook:
         runs = [r for r in self.fake.check_runs(REPO, head_sha=head) if r["name"] == name]
         assert len(runs) == 1, f"{len(runs)} check runs named {name!r} on {head[:8]}"
         return dict(runs[0])
+
+    def strayed(self) -> set[str]:
+        """The repositories the App sent requests to that no webhook came from."""
+        touched = {r["repository"] for r in self.fake.requests() if r["repository"]}
+        return touched - {name.lower() for name in self.repositories}
 
     def dead_jobs(self) -> list[tuple[str, str]]:
         with sqlite3.connect(self.server.database) as db:
@@ -158,7 +167,16 @@ def open_handbook(
     edited = PLAN.replace("once a year", "twice a year")
     fake.commit(REPO, "plan-update", {PLAN_PATH: edited}, message="Review twice", author="author")
     pull = fake.open_pull_request(REPO, "plan-update", user="author")
-    return Handbook(fake, server, number=int(pull["number"]))
+    handbook = Handbook(fake, server, number=int(pull["number"]))
+    stack.push(functools.partial(stayed_home, handbook))
+    return handbook
+
+
+def stayed_home(handbook: Handbook, error: type[BaseException] | None, *_: object) -> None:
+    """At the end of a test (unless its own block raised): the App touched no repository but
+    the handbooks its webhooks came from, whatever their pull requests held."""
+    if error is None:
+        assert not handbook.strayed(), f"the App reached {sorted(handbook.strayed())}"
 
 
 def new_guid() -> str:

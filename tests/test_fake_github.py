@@ -299,6 +299,42 @@ def test_contents_api_limits_and_media_types(world: World) -> None:
     run(main())
 
 
+@pytest.mark.parametrize("path", ["a/../x.md", "./x.md", "a//b.md", "plans/.git/config", "x/"])
+def test_tree_entry_names_github_refuses_are_refused(world: World, path: str) -> None:
+    with pytest.raises(ControlError, match="invalid tree entry name"):
+        world.fake.commit(REPO, "plan-update", {path: "x\n"})
+
+
+def test_names_a_push_may_hold_are_listed_and_read_back_encoded(world: World) -> None:
+    names = ["%2e%2e/x#1?.md", "plans\\..\\x.md", "plans/bell\x07.md"]
+    world.fake.commit(REPO, "plan-update", dict.fromkeys(names, "odd\n"))
+
+    async def main() -> None:
+        status, _, files = await raw(world, "GET", f"/repos/{REPO}/pulls/1/files")
+        assert status == 200 and set(names) <= {f["filename"] for f in files}
+        path = "/contents/%252e%252e/x%231%3F.md?ref=plan-update"
+        status, _, entry = await raw(world, "GET", f"/repos/{REPO}{path}")
+        assert (status, entry["path"]) == (200, names[0])
+
+    run(main())
+
+
+def test_each_request_records_the_repository_its_path_resolves_to(world: World) -> None:
+    world.fake.create_repo("acme/secret")
+    paths = [
+        f"/repos/{REPO}/pulls/1",
+        f"/repos/{REPO}/contents/%2e%2e/%2E%2e/secret/contents/x",
+        "/repos/ACME/Secret",
+        "/installation/repositories",
+    ]
+    before = len(world.fake.requests())
+    for path in paths:
+        run(raw(world, "GET", path))
+    logged = [r for r in world.fake.requests()[before:] if r["path"] != "/app/installations"]
+    touched = [r["repository"] for r in logged if "access_tokens" not in r["path"]]
+    assert touched == [REPO, "acme/secret", "acme/secret", None]
+
+
 def test_compare_lists_commits_and_files(world: World) -> None:
     async def scenario(gh: GitHubAPI) -> None:
         comparison = await gh.getitem(f"/repos/{REPO}/compare/main...plan-update")

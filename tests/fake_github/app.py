@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from tests.fake_github import rest, webhost
 from tests.fake_github.auth import authenticate, bucket_key
@@ -84,12 +85,22 @@ def _record_failure(
     )
 
 
+def touched_repository(raw_path: str) -> str | None:
+    """The `owner/repo` (lower case) a request's path names, as GitHub resolves the path:
+    dot segments, plain or percent-encoded, first; None for a path under no repository."""
+    parts = URL(f"http://api.github.invalid{raw_path}").path.split("/")  # absolute: resolved
+    if len(parts) > 3 and parts[1] == "repos":
+        return f"{parts[2]}/{parts[3]}".lower()
+    return None
+
+
 async def log_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = request.app[STATE]
     entry: dict[str, Any] = {
         "seq": len(state.requests) + 1,
         "method": request.method,
         "path": request.path,
+        "repository": touched_repository(request.raw_path),
         "query": dict(request.query),
         "body": None,
         "operation": None,

@@ -54,6 +54,14 @@ def _signature_line(role: str, who: Signature) -> str:
     return f"{role} {who.name} <{who.email}> {int(who.date.timestamp())} {zone}\n"
 
 
+def check_entry_name(name: str) -> None:
+    """Refuse a tree entry name GitHub refuses in a push (git fsck's tree checks: emptyName,
+    hasDot, hasDotdot, hasDotgit, fullPathname): a path with a `.`, `..` or empty segment never
+    reaches a tree there. Backslashes, `%` and control characters are a name like any other."""
+    if name in ("", ".", "..") or name.lower() == ".git" or "/" in name or "\0" in name:
+        raise GitError(f"invalid tree entry name {name!r}")
+
+
 class GitStore:
     """Blobs, trees and commits of one repository, addressed by their Git SHA-1."""
 
@@ -69,6 +77,8 @@ class GitStore:
         return sha
 
     def put_tree(self, entries: Mapping[str, Entry]) -> str:
+        for name in entries:
+            check_entry_name(name)
         # Git sorts entries by name, with a tree's name compared as if it ended in "/".
         names = sorted(entries, key=lambda n: n + "/" if entries[n].type == "tree" else n)
         data = b"".join(
