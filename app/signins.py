@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -39,8 +41,10 @@ def sealing_key(settings: Settings) -> Fernet:
 class SignIns:
     """The sign-in records of one store."""
 
-    def __init__(self, store: Store, fernet: Fernet) -> None:
-        self.store, self.fernet = store, fernet
+    def __init__(
+        self, store: Store, fernet: Fernet, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store, self.fernet, self.clock = store, fernet, clock
 
     def begin(self, user: Viewer) -> str:
         """Record `user` as signed in; the new session id for the cookie."""
@@ -57,7 +61,8 @@ class SignIns:
         if not sealed:
             return None
         try:
-            found = json.loads(self.fernet.decrypt(sealed, ttl=SESSION_SECONDS))
+            opened = self.fernet.decrypt_at_time(sealed, SESSION_SECONDS, int(self.clock()))
+            found = json.loads(opened)
         except InvalidToken:  # expired, or sealed by another key (a process without one)
             return None
         return Viewer(found["login"], found["token"])

@@ -44,7 +44,7 @@ class SessionCookies(EncryptedCookieStorage):
 def storage(settings: Settings) -> SessionCookies:
     secure = bool(settings.public_url and settings.public_url.startswith("https://"))
     return SessionCookies(
-        _cookie_key(settings),
+        cookie_key(settings),
         cookie_name=COOKIE,
         max_age=SESSION_SECONDS,
         httponly=True,
@@ -53,7 +53,7 @@ def storage(settings: Settings) -> SessionCookies:
     )
 
 
-def _cookie_key(settings: Settings) -> bytes:
+def cookie_key(settings: Settings) -> bytes:
     """Derived from RAPIDVET_SECRET_KEY (which itself only seals the App's secrets); without
     it, a key of this process alone: sessions then end when it stops."""
     if settings.secret_key is None:
