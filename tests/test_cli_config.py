@@ -258,3 +258,44 @@ def test_closed_pipe_is_not_a_traceback():
     shell = f"{SCRIPT} config schema | head -c 10 > /dev/null"
     proc = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, check=False)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_every_problem_is_reported_in_one_pass(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "rapid.yml",
+        "version: 1\n"
+        "policy: {team_approval: some}\n"
+        "checks:\n  rules: {too-lnog: off}\n"
+        "paths: [{pattern: ops/, roles: {D: ASS}}]\n"
+        "aliases: {AS: '@asmith'}\n",
+    )
+    result = script("validate", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert result.stdout.splitlines() == [
+        "rapid.yml:2:25: policy.team_approval: expected one of 'any', 'all', got 'some'",
+        "rapid.yml:4:21: checks.rules.too-lnog: unknown rule 'too-lnog'; did you mean 'too-long'?",
+        "rapid.yml:5:36: paths[0].roles.D: unknown alias 'ASS'; did you mean 'AS'?",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (  # the next quote closes it two lines down, where the parser fails
+            'version: 1\naliases:\n  AS: "@asmith\npaths:\n  - pattern: "ops/"\n',
+            "the quoted text opened here runs on to line 5 (is its closing quote missing?), "
+            "while parsing a block mapping, expected <block end>, but found '<scalar>'",
+        ),
+        (  # no quote closes it: the file ends inside it
+            "version: 1\naliases:\n  AS: '@asmith\npaths:\n  - pattern: ops/\n",
+            "while scanning a quoted scalar, found unexpected end of stream",
+        ),
+    ],
+)
+def test_an_unclosed_quote_is_reported_where_it_opens(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    write(tmp_path, "rapid.yml", text)
+    result = script("validate", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (1, f"rapid.yml:3:7: invalid YAML: {message}\n")

@@ -203,9 +203,20 @@ def _shortened(detail: str) -> str:
 
 def _problem_from_yaml(error: yaml.YAMLError, text: str, source: str) -> ConfigProblem:
     if isinstance(error, yaml.MarkedYAMLError):
-        mark = error.problem_mark or error.context_mark
-        position = Position.of(mark) if mark else START
         details = [_shortened(part) for part in (error.context, error.problem) if part]
+        problem = error.problem_mark
+        opened = _unclosed_quote(text, problem) if problem else None
+        if opened is not None and problem is not None:
+            quote = f"the quoted text opened here runs on to line {problem.line + 1}"
+            details.insert(0, quote + " (is its closing quote missing?)")
+            position = opened
+        else:
+            # A scanner error's context is where its token began, e.g. an unclosed quote's
+            # opening: where the mistake is, not where the file ran out.
+            scanner = isinstance(error, yaml.scanner.ScannerError)
+            marks = (error.context_mark, problem) if scanner else (problem, error.context_mark)
+            mark = next((m for m in marks if m is not None), None)
+            position = Position.of(mark) if mark else START
         return ConfigProblem(
             source, position.line, position.column, "invalid YAML: " + ", ".join(details)
         )
@@ -218,6 +229,24 @@ def _problem_from_yaml(error: yaml.YAMLError, text: str, source: str) -> ConfigP
         )
     message = f"invalid YAML: {_shortened(str(error))}"
     return ConfigProblem(source, START.line, START.column, message)
+
+
+def _unclosed_quote(text: str, problem: yaml.Mark) -> Position | None:
+    """Where a quoted scalar opens that runs over several lines to the problem's line: with
+    its closing quote missing, the next quote in the file closes it, and the parser fails
+    lines below the mistake."""
+    opened = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.index >= problem.index:
+                break
+            start, end = token.start_mark, token.end_mark
+            multiline = isinstance(token, yaml.ScalarToken) and start.line < end.line
+            if multiline and token.style in ("'", '"') and end.line == problem.line:
+                opened = Position.of(start)
+    except yaml.YAMLError:
+        pass  # the scan fails where parsing did; the tokens before it are all it needs
+    return opened
 
 
 def _composed(text: str, source: str) -> yaml.Node | None:
