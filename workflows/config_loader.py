@@ -43,7 +43,7 @@ __all__ = [
 # Where the file is looked for, first found wins: the order GitHub uses for CODEOWNERS.
 CONFIG_LOCATIONS = (".github/rapid.yml", "rapid.yml", "docs/rapid.yml")
 DEFAULT_SOURCE = CONFIG_LOCATIONS[0]
-MAX_BYTES = 1_000_000  # a policy file; real ones are a few kilobytes
+MAX_BYTES = 256 * 1024  # a policy file; real ones are a few kilobytes
 
 
 def config_location(existing: Iterable[str]) -> str | None:
