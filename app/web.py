@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 
@@ -12,7 +13,7 @@ from rapidvet.app.credentials import Registration
 from rapidvet.app.handlers import handled
 from rapidvet.app.pages import setup_pages
 from rapidvet.app.store import Store
-from rapidvet.app.webhooks import MAX_BODY, make_handler
+from rapidvet.app.webhooks import LARGE_BODIES, MAX_BODY, make_handler
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -55,10 +56,11 @@ def add_probes(app: web.Application, store: Store) -> None:
 
 def _webhooks(registration: Registration, wake: Callable[[], None]) -> Handler:
     """POST /webhooks: 503 until the App is registered, then deliveries checked with its secret."""
+    slots = asyncio.Semaphore(LARGE_BODIES)  # one set for the server, whatever the secret
 
     @functools.cache
     def receiver(secret: str) -> Handler:
-        handler: Handler = make_handler(registration.store, secret, handled, wake)
+        handler: Handler = make_handler(registration.store, secret, handled, wake, slots)
         return handler
 
     async def receive(request: web.Request) -> web.StreamResponse:

@@ -4,15 +4,38 @@ GitHub waits 10 s and never retries a failed delivery by itself, so the handler 
 checks the signature, parses the JSON, writes the delivery and its job in one transaction
 and answers 202; the worker does the rest, noting the delivery for the reconciler and the
 timeline included (`service.note_delivery`): on the answer's path every statement counts.
+
+Bodies before their signature is checked come from anyone. The HMAC is worked out chunk by
+chunk as the body arrives, but the chunks are kept too (a signed body is stored as it came),
+so what strangers can make the server hold is bounded instead:
+
+- a body over SMALL_BODY (1 MB; GitHub's are nearly all a few KB) is read only while it holds
+  one of LARGE_BODIES slots, taken before its first byte is read when Content-Length announces
+  it, so at most 4 x 25 MB of unverified bodies are held however many arrive at once; the
+  others wait in their sockets, a few hundred KB each (the kernel's buffers and aiohttp's).
+- one that finds every slot taken waits for one, up to SLOT_WAIT (10 s), then gets 503 and
+  Retry-After. Waiting is right for GitHub: it never retries by itself, so a refusal would
+  lose a genuine delivery until the reconciler asks for it again, while a wait only costs a
+  parked socket; past 10 s GitHub has given up on the delivery anyway, so waiting longer holds
+  a connection for nobody.
+- a body must arrive within BODY_SECONDS (10 s, GitHub's own timeout) of being read: a sender
+  that trickles cannot keep a slot, and gets 408.
+
+A signed body is a replay when it was stored before under another X-GitHub-Delivery id (the
+id is not signed; GitHub's own redeliveries keep it, and are answered 200 by it): the store
+keeps the SHA-256 of each stored raw body until the delivery is pruned, and such a delivery
+is answered 200 and not queued.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -23,6 +46,11 @@ from rapidvet.app import metrics
 from rapidvet.app.store import Delivery, Store, key_parts
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+SMALL_BODY = 1 << 20  # bodies over this many bytes need a slot to be read (module docstring)
+LARGE_BODIES = 4  # slots: unverified bodies held at once stay under 4 x 25 MB
+SLOT_WAIT = 10.0  # seconds a large body waits for a slot; GitHub's own timeout
+BODY_SECONDS = 10.0  # seconds a body may take to arrive once it is being read
+CHUNK = 1 << 16
 # The events the App subscribes to (and ping): the only `event` labels of the delivery counter,
 # since the header is not covered by the signature and anyone can send any value.
 EVENTS = frozenset(
@@ -40,12 +68,14 @@ EVENTS = frozenset(
 log = logging.getLogger("rapidvet.webhooks")
 
 
-def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    """X-Hub-Signature-256 is "sha256=" + HMAC-SHA256(secret, raw body); constant-time compare."""
-    if not header or not header.startswith("sha256="):
+def signature_ok(mac: hmac.HMAC, header: str | None) -> bool:
+    """X-Hub-Signature-256 is "sha256=" + the hex HMAC-SHA256 of the raw body (`mac`, fed the
+    whole body). Compared as bytes in constant time: the header is any text a sender likes,
+    and compare_digest raises on a str that is not ASCII."""
+    if header is None:
         return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+    expected = b"sha256=" + mac.hexdigest().encode()
+    return hmac.compare_digest(expected, header.encode("utf-8", "surrogatepass"))
 
 
 def job_key(event: str, payload: dict[str, Any]) -> str:
@@ -67,17 +97,65 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-async def _body(request: web.Request) -> bytes | None:
-    """The raw body, or None once it passes MAX_BODY (read no further than that)."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(1 << 16):
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+class Refused(Exception):
+    """A body the endpoint will not take: the answer, and its outcome for the counter."""
+
+    def __init__(self, outcome: str, response: web.Response) -> None:
+        super().__init__(outcome)
+        self.outcome, self.response = outcome, response
+
+
+TOO_LARGE = "too_large", 413, "payload larger than 25 MB"
+BAD_SIGNATURE = "bad_signature", 401, "missing or wrong signature"
+SLOW = "slow_body", 408, f"body not received within {BODY_SECONDS:.0f} s"
+
+
+def _refused(outcome: str, status: int, message: str) -> Refused:
+    return Refused(outcome, _error(status, message))
+
+
+async def _take_slot(held: AsyncExitStack, slots: asyncio.Semaphore) -> None:
+    """Wait up to SLOT_WAIT for a large body's slot, held until `held` closes; 503 if none."""
+    try:
+        async with asyncio.timeout(SLOT_WAIT):
+            await slots.acquire()
+    except TimeoutError:
+        busy = _error(503, "too many large deliveries at once: send it again later")
+        busy.headers["Retry-After"] = "10"
+        raise Refused("busy", busy) from None
+    held.callback(slots.release)
+
+
+async def signed_body(request: web.Request, secret: str, slots: asyncio.Semaphore) -> bytes:
+    """The raw body, once its X-Hub-Signature-256 is right; Refused otherwise. Read in chunks
+    into the HMAC, a body over SMALL_BODY only with one of `slots` (module docstring)."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_BODY:
+        raise _refused(*TOO_LARGE)
+    mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+    chunks: list[bytes] = []
+    size = 0
+    async with AsyncExitStack() as held:
+        large = declared is not None and declared > SMALL_BODY
+        if large:
+            await _take_slot(held, slots)
+        try:
+            async with asyncio.timeout(BODY_SECONDS) as deadline:
+                async for chunk in request.content.iter_chunked(CHUNK):
+                    size += len(chunk)
+                    if size > MAX_BODY:
+                        raise _refused(*TOO_LARGE)
+                    if size > SMALL_BODY and not large:  # chunked: no Content-Length said so
+                        await _take_slot(held, slots)
+                        large = True
+                        deadline.reschedule(asyncio.get_running_loop().time() + BODY_SECONDS)
+                    mac.update(chunk)
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise _refused(*SLOW) from None
+        if not signature_ok(mac, request.headers.get("X-Hub-Signature-256")):
+            raise _refused(*BAD_SIGNATURE)
+        return b"".join(chunks)  # while the slot is held: the copy counts against it too
 
 
 def _payload(request: web.Request, body: bytes) -> tuple[bytes, Any]:
@@ -121,15 +199,17 @@ def make_handler(
     secret: str,
     wanted: Callable[[sansio.Event], bool],
     wake: Callable[[], None],
+    slots: asyncio.Semaphore,
 ) -> Callable[[web.Request], Any]:
+    """The endpoint; `slots` bound the large bodies read at once (module docstring), shared
+    by every handler of one server."""
 
     async def receive(request: web.Request) -> web.Response:
         event = request.headers.get("X-GitHub-Event", "")
-        body = await _body(request)
-        if body is None:
-            return _count(event, "too_large", _error(413, "payload larger than 25 MB"))
-        if not signature_ok(secret, body, request.headers.get("X-Hub-Signature-256")):
-            return _count(event, "bad_signature", _error(401, "missing or wrong signature"))
+        try:
+            body = await signed_body(request, secret, slots)
+        except Refused as refused:
+            return _count(event, refused.outcome, refused.response)
         guid = request.headers.get("X-GitHub-Delivery", "")
         if not event or not guid or len(guid) > 100 or not guid.isprintable():
             return _count(
@@ -156,13 +236,14 @@ def make_handler(
                 repo=(payload.get("repository") or {}).get("full_name"),
                 key=job_key(event, payload),
                 payload=text,
+                body_sha256=hashlib.sha256(body).digest(),
             )
         except (AttributeError, KeyError, TypeError):  # a field of another JSON type than GitHub's
             delivery = None
         if delivery is None or not _storable(delivery):
             return _count(event, "bad_payload", _error(400, "payload is not shaped like GitHub's"))
         stored = await store.receive(delivery)
-        if not stored:
+        if not stored:  # its id, or its signed body under another id (a replay), was stored
             return _count(event, "duplicate", web.json_response({"duplicate": True}))
         wake()
         _, pr = key_parts(delivery.key)

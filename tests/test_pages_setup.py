@@ -198,6 +198,7 @@ def test_the_environment_overrides_the_database(tmp_path):
             == 202
         )
     env["RAPIDVET_WEBHOOK_SECRET"] = SECRET
+    body = json.dumps(PR_OPENED | {"number": 2}).encode()  # the first body is stored: a replay
     with running_service(env, tmp_path, "--no-worker") as server:
         assert post(server.url + "/webhooks", body, signed(body, "pull_request", "b"))[0] == 202
         refused = signed(body, "pull_request", "c", "stored-secret")

@@ -57,11 +57,13 @@ def server(tmp_path_factory):
 def test_signature_test_vector():
     body = b"Hello, World!"
     digest = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
-    assert hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest() == digest
-    assert signature_ok(SECRET, body, f"sha256={digest}")
-    assert not signature_ok(SECRET, body, f"sha256={digest[:-1]}0")
-    assert not signature_ok(SECRET, body, digest)
-    assert not signature_ok(SECRET, body, None)
+    mac = hmac.new(SECRET.encode(), body, hashlib.sha256)
+    assert mac.hexdigest() == digest
+    assert signature_ok(mac, f"sha256={digest}")
+    assert not signature_ok(mac, f"sha256={digest[:-1]}0")
+    assert not signature_ok(mac, digest)
+    assert not signature_ok(mac, None)
+    assert not signature_ok(mac, "sha256=é")  # any text: compared as bytes, never raises
 
 
 def test_health_ready_and_metrics(server):
