@@ -9,8 +9,9 @@ Everything runs on 127.0.0.1: the fake GitHub as a process (the App installed, a
 repository, `--prs` pull requests with one approval each), and for each backend x worker
 setting a fresh `rapidvet serve` (SQLite: a temporary file; PostgreSQL: a database created on
 127.0.0.1:5432 and dropped afterwards; `--no-worker` when the worker is off). Deliveries are the
-fake's `pull_request_review.submitted` payloads for those pull requests, signed, each with a
-new GUID, so every one is stored and (worker on) run against the fake GitHub.
+fake's `pull_request_review.submitted` payloads for those pull requests, with a counter field
+added, signed, each with a new GUID, so every one is stored and (worker on) run against the
+fake GitHub.
 
 Per setting, after a warm-up (`pull_request.opened` for every pull request, waited for when the
 worker is on, then 100 reviews):
@@ -180,13 +181,15 @@ def postgres_problem() -> str | None:
 
 
 class Deliveries:
-    """Review deliveries round-robin over the pull requests, each with a new GUID."""
+    """Review deliveries round-robin over the pull requests, each with a new GUID and a body
+    of its own (a counter field): the same signed body again would be a replay, not stored."""
 
     def __init__(self, bodies: list[bytes], event: str) -> None:
         self.bodies, self.event, self.count = bodies, event, 0
 
     def next(self) -> tuple[bytes, dict[str, str]]:
-        body = self.bodies[self.count % len(self.bodies)]
+        base = self.bodies[self.count % len(self.bodies)]
+        body = base[:-1] + b', "x_bench": %d}' % self.count  # `base` is a JSON object
         self.count += 1
         return body, signed(body, self.event)
 
