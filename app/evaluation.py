@@ -34,6 +34,7 @@ from rapidvet.checks.model import Finding, Severity
 from rapidvet.checks.page import check_page
 from rapidvet.workflows.approval import Conclusion
 from rapidvet.workflows.changes import ChangedBlock
+from rapidvet.workflows.config_errors import ConfigError
 from rapidvet.workflows.decision import Decision, PullRequest, decide
 from rapidvet.workflows.pull_request import review_request
 from rapidvet.workflows.reviews import Review
@@ -211,26 +212,19 @@ def _annotation(path: str, finding: Finding) -> dict[str, object]:
 
 
 def rapid_run(evaluation: Evaluation) -> CheckRun:
-    read = evaluation.snapshot.config
-    if read.error is not None:
-        problems = read.error.problems
-        return CheckRun(
-            RAPID,
-            "failure",
-            f"{read.path} is invalid",
-            "The RAPID policy on the base branch cannot be read:\n\n"
-            + "\n".join(f"- `{p.source}:{p.line}:{p.column}` {p.message}" for p in problems),
-            annotations=[
-                {
-                    "path": p.source,
-                    "start_line": p.line,
-                    "end_line": p.line,
-                    "annotation_level": "failure",
-                    "title": "rapid.yml",
-                    "message": p.message,
-                }
-                for p in problems
-            ],
+    snapshot = evaluation.snapshot
+    if snapshot.config.error is not None:
+        return _invalid_config_run(
+            snapshot.config.error,
+            "is invalid",
+            "The RAPID policy on the base branch cannot be read",
+        )
+    if snapshot.head_error is not None:
+        # Merged, it would leave every pull request without a policy: refuse it here.
+        return _invalid_config_run(
+            snapshot.head_error,
+            "on this pull request's branch is invalid",
+            "The RAPID policy this pull request proposes cannot be read",
         )
     decision = evaluation.decision
     return CheckRun(
@@ -239,6 +233,28 @@ def rapid_run(evaluation: Evaluation) -> CheckRun:
         decision.title,
         decision.summary,
         decision.text,
+    )
+
+
+def _invalid_config_run(error: ConfigError, title: str, summary: str) -> CheckRun:
+    problems = error.problems
+    return CheckRun(
+        RAPID,
+        "failure",
+        f"{problems[0].source} {title}",
+        f"{summary}:\n\n"
+        + "\n".join(f"- `{p.source}:{p.line}:{p.column}` {p.message}" for p in problems),
+        annotations=[
+            {
+                "path": p.source,
+                "start_line": p.line,
+                "end_line": p.line,
+                "annotation_level": "failure",
+                "title": "rapid.yml",
+                "message": p.message,
+            }
+            for p in problems
+        ],
     )
 
 

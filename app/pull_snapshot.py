@@ -82,6 +82,8 @@ class PullSnapshot:
     unread: Unread = field(default_factory=dict)
     texts_at: dict[str, dict[str, str | None]] = field(default_factory=dict)
     teams: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Why the head's rapid.yml cannot be read, when the pull request changes it.
+    head_error: ConfigError | None = None
 
 
 async def bounded(jobs: Iterable[Awaitable[T]], limit: int = PARALLEL_READS) -> list[T]:
@@ -117,14 +119,17 @@ async def read_pull(
     # The policy in force is the base branch's now: a new rapid.yml on main applies to
     # every open pull request at once (and a pull request cannot weaken it).
     config = await read_config(gh, repo, pull.base_ref)
-    head_config = None
+    head_read = None
     if any(f["filename"] in CONFIG_LOCATIONS for f in changed):
         head_read = await read_config(gh, repo, pull.head_sha)
-        head_config = head_read.config if head_read.error is None else None
+    head_error = head_read.error if head_read else None
+    head_config = head_read.config if head_read and not head_error else None
     max_bytes = config.config.checks.max_page_bytes
     files, unread = await _file_versions(gh, pull, changed, max_bytes)
     reviews = [_review(r) async for r in gh.getiter(REVIEWS, {**names, "per_page": "100"})]
-    snapshot = PullSnapshot(pull, config, head_config, files, [r for r in reviews if r], unread)
+    snapshot = PullSnapshot(
+        pull, config, head_config, files, [r for r in reviews if r], unread, head_error=head_error
+    )
     await _texts_at_review_commits(gh, snapshot)
     return snapshot
 

@@ -1,0 +1,49 @@
+"""A pull request whose branch carries a hostile `.github/rapid.yml`: the App parses the head's
+rapid.yml when a pull request changes it, so an alias bomb there reaches the server process.
+It is refused as an ordinary config problem, shown on the RAPID review check run, within a
+memory ceiling (the 108 KB bomb once took the server from 62 MB to 654 MB)."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rapidvet.app.check_runs import RAPID
+from tests.e2e import open_handbook
+from tests.test_config_limits import alias_bomb
+from tests.test_hostile_webhooks import rss_mib
+
+RSS_LIMIT_MIB = 300
+SUMMARY_LIMIT = 2000  # characters: one problem, quoting a value's start at most
+REFUSED_TITLE = ".github/rapid.yml on this pull request's branch is invalid"
+
+
+@pytest.mark.parametrize(
+    ("size", "uses", "refusal"),
+    [
+        (100_000, 2000, "bytes with aliases written out"),
+        (600_000, 2000, "file is larger than the limit"),
+    ],
+    ids=["108 KB", "600 KB"],
+)
+def test_an_alias_bomb_on_the_branch_is_refused_within_memory(
+    fake_github: Any, tmp_path: Path, size: int, uses: int, refusal: str
+) -> None:
+    with ExitStack() as stack:
+        handbook = open_handbook(stack, fake_github, tmp_path)
+        handbook.push({".github/rapid.yml": alias_bomb(size, uses)}, message="New policy")
+        handbook.send("pull_request.opened")
+        run = handbook.check_run(RAPID)
+        peak = rss_mib(handbook.server.process.pid)["VmHWM"]
+        print(f"\n{size // 1000} KB alias bomb: server peak RSS {peak:.0f} MiB")
+        assert handbook.dead_jobs() == []
+        assert run["conclusion"] == "failure"
+        assert run["output"]["title"] == REFUSED_TITLE
+        assert refusal in run["output"]["summary"]
+        assert len(run["output"]["summary"]) < SUMMARY_LIMIT
+        (note,) = run["annotations"]
+        assert note["path"] == ".github/rapid.yml"
+        assert peak < RSS_LIMIT_MIB
