@@ -67,3 +67,13 @@ def test_the_harness_fails_a_test_whose_app_reached_another_repository(fake_gith
     with pytest.raises(AssertionError, match=SECRET_REPO):
         stayed_home(handbook, None)
     stayed_home(handbook, RuntimeError)  # a test that failed already is not failed again
+
+
+def test_a_page_over_the_size_limit_is_reported_without_downloading_it(handbook):
+    """Over 1 MB the contents API leaves the content out; the blob it would take is not read."""
+    big = "handbook/ops/big.md"
+    handbook.push({big: PLAN + "- padding\n" * 110_000})
+    assert handbook.send("pull_request.opened") == 202
+    structure = handbook.check_run("VPMOM structure")
+    assert (big, "page-too-large") in {(a["path"], a["title"]) for a in structure["annotations"]}
+    assert [r["path"] for r in handbook.fake.requests() if "/git/blobs/" in r["path"]] == []
