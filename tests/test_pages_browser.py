@@ -12,7 +12,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 
 from tests.e2e import REPO, Handbook, app_env, install_app, open_handbook
-from tests.page_client import unconfigured_env
+from tests.page_client import SETUP_CODE, unconfigured_env
 from tests.service import running_service
 from tests.test_pages_auth import SECRET_PAGE, world  # noqa: F401  (the fixture)
 
@@ -24,6 +24,23 @@ def test_a_new_admin_registers_the_app_in_the_browser(
     with running_service(unconfigured_env(tmp_path, fake_github.url), tmp_path) as server:
         page.goto(server.url + "/")
         assert page.locator("h1").inner_text() == "Set up rapidvet"
+        axe_check(page)
+        keyboard_walk(page)
+
+        # The set-up code first, by keyboard: a wrong one is said next to its field.
+        code = page.get_by_role("textbox", name="Set-up code")
+        code.fill("wrong-code")
+        code.press("Enter")
+        page.wait_for_load_state()
+        assert page.get_by_role("alert").inner_text().startswith("That is not the set-up code")
+        assert (
+            page.get_by_role("textbox", name="Set-up code").get_attribute("aria-invalid") == "true"
+        )
+        axe_check(page)
+        page.get_by_role("textbox", name="Set-up code").fill(SETUP_CODE)
+        page.get_by_role("button", name="Continue").press("Enter")
+        page.wait_for_load_state()
+        assert page.get_by_role("button", name="Choose").is_visible()
         axe_check(page)
         screenshot(page, "set-up", readme="setup.png")
         keyboard_walk(page)
