@@ -88,12 +88,13 @@ def load_config(text: str, source: str = DEFAULT_SOURCE) -> RapidConfig:
     from rapidvet.workflows.config_schema import schema_problems
 
     problems = schema_problems(document, source)
-    if not problems:
-        # Cross-checks assume the shapes the schema guarantees.
-        problems = [
-            _problem_at(document, source, path, message)
-            for path, message in _semantic_problems(document.data)
-        ]
+    # Cross-checks too, in the same pass, so fixing the file takes one round: they look only
+    # at the parts whose shape is right, and say nothing where the schema already spoke.
+    spoken = {(problem.line, problem.column) for problem in problems}
+    for path, message in _semantic_problems(_mapping(document.data)):
+        problem = _problem_at(document, source, path, message)
+        if (problem.line, problem.column) not in spoken:
+            problems.append(problem)
     if problems:
         raise ConfigError(problems)
     return _config(document, source)
@@ -104,6 +105,17 @@ def _problem_at(document: YamlDocument, source: str, path: NodePath, message: st
     return ConfigProblem(source, position.line, position.column, f"{where(path)}: {message}")
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` when it is a mapping, else an empty one: a cross-check skips a wrong shape."""
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(value: Any) -> Iterator[tuple[int, str]]:
+    """The text items of `value` with their indexes, when it is a list."""
+    items = value if isinstance(value, list) else []
+    return ((index, item) for index, item in enumerate(items) if isinstance(item, str))
+
+
 def _holders(value: str | list[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
@@ -111,47 +123,59 @@ def _holders(value: str | list[str]) -> tuple[str, ...]:
 def _holder_paths(data: dict[str, Any]) -> Iterator[tuple[NodePath, str]]:
     """Every holder written in the file, with the path of the node that holds it."""
     places: list[tuple[NodePath, Any]] = [(("unavailable",), data.get("unavailable", []))]
-    for index, rule in enumerate(data.get("paths", [])):
+    for index, rule in enumerate(_rules(data)):
         places += [
             (("paths", index, "roles", role), holders)
-            for role, holders in rule.get("roles", {}).items()
+            for role, holders in _mapping(rule.get("roles")).items()
         ]
     for path, value in places:
         if isinstance(value, str):
             yield path, value
         else:
-            yield from (((*path, index), holder) for index, holder in enumerate(value))
+            yield from (((*path, index), holder) for index, holder in _strings(value))
+
+
+def _rules(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `paths` entries, each as a mapping."""
+    rules = data.get("paths")
+    return [_mapping(rule) for rule in rules] if isinstance(rules, list) else []
 
 
 def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[NodePath, str]]:
     aliases = data.get("aliases", {})
-    for path, holder in _holder_paths(data):
+    # Aliases of the wrong shape are the schema's to report; every holder would be unknown.
+    for path, holder in _holder_paths(data) if isinstance(aliases, dict) else ():
         if not holder.startswith("@") and holder not in aliases:
             hint = suggestion(holder, aliases) or "; define it under 'aliases' or write @user"
             yield path, f"unknown alias {quoted(holder)}{hint}"
-    for index, rule in enumerate(data.get("paths", [])):
+    for index, rule in enumerate(_rules(data)):
+        if not isinstance(pattern := rule.get("pattern"), str):
+            continue
         try:
-            compile_pattern(rule["pattern"])
+            compile_pattern(pattern)
         except PatternError as error:
-            message = f"unsupported pattern {quoted(rule['pattern'])}: {error}"
+            message = f"unsupported pattern {quoted(pattern)}: {error}"
             yield ("paths", index, "pattern"), message
-    for rule_id in data.get("checks", {}).get("rules", {}):
+    checks = _mapping(data.get("checks"))
+    for rule_id in _mapping(checks.get("rules")):
         if rule_id not in RULES:
             hint = suggestion(rule_id, RULES) or f"; rules are {', '.join(RULES)}"
             yield ("checks", "rules", rule_id), f"unknown rule {quoted(rule_id)}{hint}"
-    yield from _kind_problems(data.get("checks", {}).get("kinds", []))
+    kinds = checks.get("kinds")
+    yield from _kind_problems([_mapping(k) for k in kinds] if isinstance(kinds, list) else [])
 
 
 def _kind_problems(kinds: list[dict[str, Any]]) -> Iterator[tuple[NodePath, str]]:
     taken = {kind.name.casefold(): "built in" for kind in DEFAULT_KINDS}
     for index, kind in enumerate(kinds):
-        name = kind["name"]
-        if name.casefold() in taken:
-            message = f"kind {quoted(name)} is {taken[name.casefold()]}"
-            yield ("checks", "kinds", index, "name"), message
-        taken.setdefault(name.casefold(), f"already defined at checks.kinds[{index}]")
+        name = kind.get("name")
+        if isinstance(name, str):
+            if name.casefold() in taken:
+                message = f"kind {quoted(name)} is {taken[name.casefold()]}"
+                yield ("checks", "kinds", index, "name"), message
+            taken.setdefault(name.casefold(), f"already defined at checks.kinds[{index}]")
         seen: set[str] = set()
-        for number, section in enumerate(kind["sections"]):
+        for number, section in _strings(kind.get("sections")):
             if section.casefold() in seen:
                 path = ("checks", "kinds", index, "sections", number)
                 yield path, f"section {quoted(section)} is listed twice (names ignore case)"
