@@ -6,7 +6,7 @@ import argparse
 import json
 from collections.abc import Callable, Sequence
 
-from rapidvet.app.commands import UsageError
+from rapidvet.app.commands import UsageError, exit_codes
 from rapidvet.app.config_file import find_config
 from rapidvet.app.formats import workflow_command
 from rapidvet.workflows.codeowners import PatternError, compile_pattern
@@ -23,13 +23,19 @@ FORMATS = ("text", "json", "github")
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
-        "config", help="validate rapid.yml, try path patterns, print its schema"
+        "config",
+        help="validate rapid.yml, try path patterns, print its schema",
+        **exit_codes("valid, or printed", "validate: the file has problems"),
     )
     commands = parser.add_subparsers(
         dest="config_command", metavar="COMMAND", required=True, parser_class=type(parser)
     )
 
-    validate = commands.add_parser("validate", help="check a rapid.yml; exit 1 if it is invalid")
+    validate = commands.add_parser(
+        "validate",
+        help="check a rapid.yml; exit 1 if it is invalid",
+        **exit_codes("the file is valid", "the file has problems, all of them listed"),
+    )
     validate.add_argument(
         "file",
         nargs="?",
@@ -39,12 +45,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     validate.add_argument("--format", choices=FORMATS, default="text")
     validate.set_defaults(func=run_validate)
 
-    match = commands.add_parser("match", help="which paths a CODEOWNERS pattern matches, as JSON")
+    match = commands.add_parser(
+        "match",
+        help="which paths a CODEOWNERS pattern matches, as JSON",
+        **exit_codes("printed, whether or not they match", usage="bad usage or a bad pattern"),
+    )
     match.add_argument("pattern", metavar="PATTERN")
     match.add_argument("paths", nargs="+", metavar="PATH", help="repository-relative file paths")
     match.set_defaults(func=run_match)
 
-    schema = commands.add_parser("schema", help="print the JSON Schema of rapid.yml")
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of rapid.yml", **exit_codes("printed")
+    )
     schema.set_defaults(func=run_schema)
 
 
