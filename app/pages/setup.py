@@ -111,7 +111,7 @@ async def _unconfigured(request: web.Request, registration: Registration) -> web
     if settings.secret_key is None:
         return await render(request, "setup.html", {"generate_command": GENERATE_SECRET_KEY})
     if not await setup_allowed(request):
-        return await render(request, "setup.html", {"ask_code": True})
+        return await _ask_code(request)
     org = request.query.get("org", "").strip()
     if org and not OWNER_NAME.fullmatch(org):
         error = f"{org!r} is not a GitHub organization name."
@@ -138,19 +138,22 @@ async def setup_code_sent(request: web.Request) -> web.StreamResponse:
     gate, peer = request.app[SETUP_GATE], request.remote or ""
     if gate.locked_out(peer):
         error = f"Too many wrong set-up codes: wait {FAILURE_SECONDS} seconds and try again."
-        response = await render(
-            request, "setup.html", {"ask_code": True, "code_error": error}, status=429
-        )
+        response = await _ask_code(request, error, status=429)
         response.headers["Retry-After"] = str(FAILURE_SECONDS)
         return response
     sent = (await request.post()).get("code")
     if not isinstance(sent, str) or not gate.check(peer, sent):
         error = "That is not the set-up code. Copy it from rapidvet's log, as the page says."
-        return await render(
-            request, "setup.html", {"ask_code": True, "code_error": error}, status=403
-        )
+        return await _ask_code(request, error, status=403)
     await allow_setup(request)
     raise web.HTTPSeeOther("/")
+
+
+async def _ask_code(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+    """The page's form asking for the set-up code, with what was wrong with the last one."""
+    github = request.app[REGISTRATION].settings.web_url
+    context = {"ask_code": True, "code_error": error, "github": github}
+    return await render(request, "setup.html", context, status=status)
 
 
 def _set_up_already() -> PageError:
