@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import sqlite3
 import time
 from http.cookies import SimpleCookie
@@ -18,7 +19,7 @@ from rapidvet.app import periodic
 from rapidvet.app.pages.auth import local_path
 from rapidvet.app.pages.session import COOKIE, cookie_key
 from rapidvet.app.pages.setup_code import FAILURE_SECONDS, FAILURES_ALLOWED
-from rapidvet.app.settings import Settings, load_settings
+from rapidvet.app.settings import Settings, SettingsError, load_settings
 from rapidvet.app.signins import SCOPE, SESSION_SECONDS, SignIns, Viewer
 from rapidvet.app.sqlite_store import SqliteStore
 from tests.page_client import (
@@ -218,3 +219,21 @@ def test_x_forwarded_proto_counts_from_a_trusted_proxy_only(
             sent_to = parse_qs(urlsplit(start.headers["Location"]).query)["redirect_uri"]
             scheme = "https" if https else "http"
             assert sent_to == [f"{scheme}://{host}/login/callback"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("RAPIDVET_TRUSTED_PROXIES", "10.0.0.300", "RAPIDVET_TRUSTED_PROXIES: '10.0.0.300' does"),
+        ("RAPIDVET_TRUSTED_PROXIES", "10.0.0.0/8;::1", "RAPIDVET_TRUSTED_PROXIES: '10.0.0.0/8;"),
+        ("RAPIDVET_SETUP_TOKEN", "short", "RAPIDVET_SETUP_TOKEN must be at least 16 characters"),
+    ],
+)
+def test_settings_that_would_weaken_a_defence_stop_start_up(name, value, message):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings({name: value}, env_file=None)
+
+
+def test_trusted_proxies_are_addresses_and_ranges():
+    settings = load_settings({"RAPIDVET_TRUSTED_PROXIES": " 10.0.0.0/8, ::1 ,"}, env_file=None)
+    assert [str(network) for network in settings.trusted_proxies] == ["10.0.0.0/8", "::1/128"]
