@@ -240,9 +240,10 @@ def _unclosed_quote(text: str, problem: yaml.Mark) -> Position | None:
         for token in yaml.scan(text, Loader=yaml.SafeLoader):
             if token.start_mark.index >= problem.index:
                 break
+            if not isinstance(token, yaml.ScalarToken) or token.style not in ("'", '"'):
+                continue
             start, end = token.start_mark, token.end_mark
-            multiline = isinstance(token, yaml.ScalarToken) and start.line < end.line
-            if multiline and token.style in ("'", '"') and end.line == problem.line:
+            if start.line < end.line == problem.line:
                 opened = Position.of(start)
     except yaml.YAMLError:
         pass  # the scan fails where parsing did; the tokens before it are all it needs
