@@ -18,6 +18,7 @@ from itertools import pairwise
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from rapidvet.checks.html import html_cells, html_items, links_as_text, tag_end, without_tags
 from rapidvet.checks.model import Block, Item, MetadataRow, Section
 from rapidvet.checks.options import DEFAULT_KINDS, Kind
 
@@ -39,14 +40,12 @@ _PLACEHOLDER_BODY = re.compile(
     r"\bto be added\b|^\s*(tbd|tba)\b|\bcoming soon\b", re.IGNORECASE | re.MULTILINE
 )
 _PLACEHOLDER_TITLE = re.compile(r"\((tba|tbd)\)", re.IGNORECASE)
-_EMPHASIS = re.compile(r"^[*_~]+|[*_~]+$")
-_HTML_TD = re.compile(r"<t[dh][^>]*>\s*(?:<[^>]+>\s*)*([^<]*?)\s*(?:<[^>]+>\s*)*</t[dh]>", re.I)
-_HTML_LI = re.compile(r"<li[^>]*>(.*?)</li>", re.IGNORECASE | re.DOTALL)
-_HTML_TAG = re.compile(r"<[^>]+>")
+_EMPHASIS = "*_~"
+# Literal tag names only: cells and items are found by the scanners of checks.html, since
+# regexes chaining `[^>]*`, `\s*` and `(?:<[^>]+>)*` backtrack cubically on unclosed cells.
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|&<>])")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&nbsp;": " "}
 
 
@@ -62,7 +61,7 @@ _MD = _markdown()
 def plain(text: str) -> str:
     """Markdown-ish source text reduced to what a reader sees: escapes, entities,
     emphasis markers and surrounding whitespace removed."""
-    text = _LINK.sub(r"\1", text)
+    text = links_as_text(text)
     text = _ESCAPE.sub(r"\1", text)
     for entity, char in _ENTITIES.items():
         text = text.replace(entity, char)
@@ -70,7 +69,7 @@ def plain(text: str) -> str:
     previous = None
     while previous != text:
         previous = text
-        text = _EMPHASIS.sub("", text).strip()
+        text = text.lstrip(_EMPHASIS).rstrip(_EMPHASIS).strip()
     return text
 
 
@@ -127,7 +126,23 @@ def _heading_text(token: Token) -> str:
     return plain(" ".join(token.content.split()))
 
 
-_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<t>.+?)\1\s*:?\s*$")
+def bold_line(text: str) -> str | None:
+    """The title of a one-line paragraph wholly in bold (`**Title**`, `__Title__:`), else None.
+
+    Scanned, not matched: `^\\s*(\\*\\*|__)(.+?)\\1\\s*:?\\s*$` is quadratic on a long line."""
+    body = text.lstrip()
+    delimiter = body[:2]
+    if delimiter not in ("**", "__"):
+        return None
+    rest = body[2:]
+    end = len(rest)
+    colon = False
+    while end > 0 and (rest[end - 1].isspace() or (rest[end - 1] == ":" and not colon)):
+        colon = colon or rest[end - 1] == ":"
+        end -= 1
+    if end < 3 or rest[end - 2 : end] != delimiter or "\n" in rest[: end - 2]:
+        return None
+    return rest[: end - 2]
 
 
 def _elements(tokens: Sequence[Token]) -> list[_Element]:
@@ -165,9 +180,9 @@ def _elements(tokens: Sequence[Token]) -> list[_Element]:
                 "table_open": "table",
             }.get(tok.type, "other")
             text = tokens[i + 1].content if kind == "paragraph" else ""
-            bold = _BOLD_LINE.match(text) if kind == "paragraph" and "\n" not in text else None
+            bold = bold_line(text) if kind == "paragraph" and "\n" not in text else None
             if bold:
-                out.append(_Element("bold", start, end, BOLD_LEVEL, plain(bold.group("t"))))
+                out.append(_Element("bold", start, end, BOLD_LEVEL, plain(bold)))
             else:
                 out.append(_Element(kind, start, end, text=text, tokens=body))
             i = j + 1
@@ -449,19 +464,19 @@ def _html_sections(
     """Sections in an HTML table: a row whose first cell is a label, its list items after."""
     out: list[tuple[str, str, int, list[Item]]] = []
     text = element.text
-    for match in _HTML_TD.finditer(text):
-        name = label_name(match.group(1), kinds)
+    for cell in html_cells(text):
+        name = label_name(cell.text, kinds)
         if not name:
             continue
-        line = element.start + text.count("\n", 0, match.start())
-        row_end = text.find("</tr>", match.end())
-        row = text[match.end() : row_end if row_end >= 0 else len(text)]
+        line = element.start + text.count("\n", 0, cell.start)
+        row_end = text.find("</tr>", cell.end)
+        row = text[cell.end : row_end if row_end >= 0 else len(text)]
         items = []
-        row_line = element.start + text.count("\n", 0, match.end()) + 1
-        for li in _HTML_LI.finditer(row):
-            li_line = row_line + row.count("\n", 0, li.start())
-            items.append(Item(plain(" ".join(_HTML_TAG.sub("", li.group(1)).split())), li_line))
-        out.append((name, plain(match.group(1)), line, items))
+        row_line = element.start + text.count("\n", 0, cell.end) + 1
+        for li_start, li_text in html_items(row):
+            li_line = row_line + row.count("\n", 0, li_start)
+            items.append(Item(plain(" ".join(without_tags(li_text).split())), li_line))
+        out.append((name, plain(cell.text), line, items))
     return out
 
 
@@ -481,18 +496,26 @@ class _LabelIndex:
     """Which section labels could stand on each source line, counted cumulatively, so a
     heading's span can be screened in constant time before its sections are read."""
 
-    _DECORATION = re.compile(r"<[^>]+>|^\s*(?:[-*+>|#]+|\d+[.)])\s*")
+    _DECORATION = re.compile(r"\s*(?:[-*+>|#]+|\d+[.)])\s*")
 
     def __init__(self, lines: list[str], kinds: Sequence[Kind]) -> None:
         self.names = sorted({n for k in kinds for n in k.sections} | set(SYNONYMS.values()))
         counts = dict.fromkeys(self.names, 0)
         self.prefix: list[dict[str, int]] = [dict(counts)]
         for line in lines:
-            bare = self._DECORATION.sub("", line) if len(line) <= 2 * LABEL_MAX else ""
+            bare = self._bare(line) if len(line) <= 2 * LABEL_MAX else ""
             name = label_name(re.split(r"[:|]", bare, maxsplit=1)[0], kinds) if bare else None
             if name:
                 counts[name] += 1
             self.prefix.append(dict(counts))
+
+    @classmethod
+    def _bare(cls, line: str) -> str:
+        """The line without tags and, unless a tag opens it, without the list, quote, table
+        or heading marker before its text."""
+        tagged = line.startswith("<") and tag_end(line, 0) > 0
+        decoration = None if tagged else cls._DECORATION.match(line)
+        return without_tags(line[decoration.end() :] if decoration else line)
 
     def names_between(self, start: int, end: int) -> set[str]:
         low, high = self.prefix[start], self.prefix[min(end, len(self.prefix) - 1)]
