@@ -121,7 +121,7 @@ async def _take_slot(held: AsyncExitStack, slots: asyncio.Semaphore) -> None:
             await slots.acquire()
     except TimeoutError:
         busy = _error(503, "too many large deliveries at once: send it again later")
-        busy.headers["Retry-After"] = "10"
+        busy.headers["Retry-After"] = f"{SLOT_WAIT:.0f}"
         raise Refused("busy", busy) from None
     held.callback(slots.release)
 
