@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidvet.checks.model import Block, Finding
+from rapidvet.checks.nesting import NESTING_LIMIT, nesting_depth
 from rapidvet.checks.options import CheckOptions, Kind
 from rapidvet.checks.parse import parse_blocks
 from rapidvet.checks.rules import NOT_IN_TOC, TOO_LARGE, run_rules, severity_for
@@ -45,26 +46,43 @@ def may_hold_plan(text: str, options: CheckOptions) -> bool:
     return bool(titled.search(text) or (first.search(text) and last.search(text)))
 
 
-def oversized_page(path: str, size: int, options: CheckOptions) -> PageReport:
-    """The report for a page too large to parse: no blocks, one finding at line 1."""
+def _unchecked(path: str, why: str, fix: str, options: CheckOptions) -> PageReport:
+    """The report for a page not parsed: no blocks, one page-too-large finding at line 1."""
     severity = severity_for(TOO_LARGE, options)
     if severity is None:
         return PageReport(path, (), ())
-    finding = Finding(
-        TOO_LARGE,
-        severity,
-        f"{path} is {size:,} bytes, more than the {options.max_page_bytes:,} bytes"
+    return PageReport(path, (), (Finding(TOO_LARGE, severity, f"{path} {why}", 1, fix=fix),))
+
+
+def oversized_page(path: str, size: int, options: CheckOptions) -> PageReport:
+    """The report for a page over `max_page_bytes`."""
+    return _unchecked(
+        path,
+        f"is {size:,} bytes, more than the {options.max_page_bytes:,} bytes"
         " a page may have to be checked",
-        1,
-        fix="Split the page into smaller pages, or raise checks.max_page_bytes in rapid.yml",
+        "Split the page into smaller pages, or raise checks.max_page_bytes in rapid.yml",
+        options,
     )
-    return PageReport(path, (), (finding,))
+
+
+def too_deep_page(path: str, depth: int, options: CheckOptions) -> PageReport:
+    """The report for a page whose lists or quotes nest deeper than the parser reads."""
+    return _unchecked(
+        path,
+        f"has lists or quotes nested {depth} levels deep, deeper than the {NESTING_LIMIT}"
+        " levels the parser reads (a list counts two, a quote one): it would skip the rest",
+        "Nest lists at most 9 deep and quotes at most 19, or split the page",
+        options,
+    )
 
 
 def check_page(text: str, path: str, options: CheckOptions) -> PageReport:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > options.max_page_bytes:
         return oversized_page(path, size, options)
+    depth = nesting_depth(text)
+    if depth > NESTING_LIMIT:
+        return too_deep_page(path, depth, options)
     blocks = parse_blocks(text, options.kinds) if may_hold_plan(text, options) else ()
     findings = [f for block in blocks for f in run_rules(block, options)]
     severity = severity_for(NOT_IN_TOC, options)

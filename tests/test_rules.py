@@ -180,6 +180,27 @@ def test_a_page_over_the_size_limit_is_reported_not_parsed():
     assert rules(text, max_page_bytes=limit + 1) == []
 
 
+def nested(depth, marker="- "):
+    return "".join(f"{'  ' * level}{marker}Priority {level}\n" for level in range(depth))
+
+
+def test_a_page_nested_deeper_than_the_parser_reads_is_reported_not_parsed():
+    deep = page(sections=SECTIONS.replace("- Focus\n", nested(10)))
+    report = check_page(deep, "ops.md", CheckOptions(today=TODAY))
+    assert report.blocks == ()
+    (f,) = report.findings
+    assert (f.rule, f.line) == ("page-too-large", 1)
+    assert "nested 20 levels deep, deeper than the 19 levels" in f.message
+    assert rules("> " * 21 + "x\n" + page()) == ["page-too-large"]
+    assert rules("> " * 19 + "x\n\n" + page()) == []
+    assert rules(page(sections=SECTIONS.replace("- Focus\n", nested(9)))) == []
+
+
+def test_nesting_in_fenced_code_does_not_count():
+    fenced = "```\n" + nested(30) + "```\n"
+    assert rules(page(sections=SECTIONS + "\nCommentary\n\nAn example:\n\n" + fenced)) == []
+
+
 def test_max_page_bytes_comes_from_rapid_yml():
     config = load_config("version: 1\nchecks:\n  max_page_bytes: 2000\n")
     assert config.check_options(TODAY).max_page_bytes == 2000
