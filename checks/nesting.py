@@ -3,8 +3,8 @@
 markdown-it-py's commonmark preset stops at 20 levels of its tokens (`maxNesting`), where a
 list takes two (list and item) and a quote one. Measured: it reads 9 nested lists or 19
 nested quotes and drops deeper content, and what follows it, without a word. A page nested
-deeper is reported instead of checked with parts of it missing. The depth is an estimate from each line's markers and
-indentation, so it costs one pass over the text.
+deeper is reported instead of checked with parts of it missing. The depth is an estimate
+from each line's markers and indentation, so it costs one pass over the text.
 """
 
 from __future__ import annotations
