@@ -103,13 +103,17 @@ class Handbooks:
         self._today = today
         self._configs: dict[str, RapidConfig] = {}
         self._options: dict[Handbook, CheckOptions] = {}
+        self._folders: dict[str, Handbook] = {}
 
     def of_folder(self, folder: str) -> Handbook:
-        absolute = os.path.abspath(folder)
-        config = self._chosen or self._config_for(absolute)
-        toc_root = self._toc_root(Path(absolute))
-        path, base = config or (None, "")
-        return Handbook(path, base, str(toc_root) if toc_root else None)
+        # Remembered per folder as named: a handbook's thousands of pages share a few hundred.
+        if folder not in self._folders:
+            absolute = os.path.abspath(folder)
+            config = self._chosen or self._config_for(absolute)
+            toc_root = self._toc_root(Path(absolute))
+            path, base = config or (None, "")
+            self._folders[folder] = Handbook(path, base, str(toc_root) if toc_root else None)
+        return self._folders[folder]
 
     def _read(self, path: str) -> RapidConfig:
         if path not in self._configs:
@@ -124,7 +128,8 @@ class Handbooks:
             page.display, self._read(handbook.config).checks.exclude, handbook.base
         ):
             return None
-        if handbook.toc_root is not None:
+        walked_from_it = os.path.abspath(page.root) == handbook.toc_root
+        if handbook.toc_root is not None and not walked_from_it:
             rel = os.path.relpath(os.path.abspath(page.display), handbook.toc_root)
             page = replace(page, rel=rel.replace(os.sep, "/"), root=handbook.toc_root)
         return handbook, page
