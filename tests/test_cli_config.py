@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rapidvet.app.cli import main
+from rapidvet.workflows.config_errors import MAX_PROBLEMS
 from rapidvet.workflows.config_loader import MAX_BYTES
 from rapidvet.workflows.config_schema import config_schema
 
@@ -160,6 +161,22 @@ def test_validate_reports_unusable_content_as_invalid(
 ) -> None:
     path = write(handbook, "rapid.yml", content)
     assert run(capsys, "validate", path) == (1, f"rapid.yml:{message}\n", "")
+
+
+def test_validate_lists_the_first_problems_then_how_many_more(
+    handbook: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 5 000 bad holders: a list that repeats, then one problem each.
+    write(handbook, "rapid.yml", "version: 1\nunavailable: [" + ", ".join(["1"] * 5000) + "]\n")
+    more = f"… and {5001 - MAX_PROBLEMS} more problems; fix these first"
+    code, out, _ = run(capsys, "validate")
+    lines = out.splitlines()
+    assert (code, len(lines), lines[-1]) == (1, MAX_PROBLEMS + 1, f"rapid.yml:2:312: {more}")
+    _, out, _ = run(capsys, "validate", "--format", "json")
+    problems = json.loads(out)["problems"]
+    assert (len(problems), problems[-1]["message"]) == (MAX_PROBLEMS + 1, more)
+    _, out, _ = run(capsys, "validate", "--format", "github")
+    assert out.splitlines()[-1] == f"::error file=rapid.yml,line=2,col=312::{more}"
 
 
 def test_match_prints_one_json_object_per_path(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from rapidvet.workflows.config_errors import QUOTE_LIMIT
+from rapidvet.workflows.config_errors import MAX_PROBLEM_CHARS, MAX_PROBLEMS, QUOTE_LIMIT
 from rapidvet.workflows.config_loader import MAX_BYTES, ConfigError, load_config
 from rapidvet.workflows.config_schema import schema_problems
 from rapidvet.workflows.config_yaml import MAX_EXPANDED_BYTES, parse_yaml
@@ -147,3 +147,39 @@ def test_patterns_are_short_enough_to_keep_compiled() -> None:
         (2, 19, "paths[0].pattern: expected at most 1000 characters, got 1001")
     ]
     assert load_config(f"version: 1\npaths: [{{pattern: {'a' * 1000}}}]\n").paths
+
+
+def many_bad_holders(count: int) -> str:
+    """`count` numbers where holders go: each a problem, and the list holds repeats."""
+    return "version: 1\nunavailable: [" + ", ".join(["1"] * count) + "]\n"
+
+
+def test_problems_past_the_cap_are_counted_in_one_line() -> None:
+    found = refusal(many_bad_holders(20_000))
+    # The list's repeats, then one per item; past the cap, one line where the next one is.
+    assert found[0] == (2, 14, "unavailable: 1 is listed twice")
+    assert found[1:3] == [
+        (2, 15, "unavailable[0]: expected a string, got 1"),
+        (2, 18, "unavailable[1]: expected a string, got 1"),
+    ]
+    assert len(found) == MAX_PROBLEMS + 1
+    more = 20_001 - MAX_PROBLEMS
+    assert found[-1] == (2, 15 + 3 * 99, f"… and {more} more problems; fix these first")
+
+
+def test_problems_up_to_the_cap_are_all_listed() -> None:
+    found = refusal(many_bad_holders(MAX_PROBLEMS - 1))
+    assert len(found) == MAX_PROBLEMS
+    assert not any(message.startswith("…") for _, _, message in found)
+
+
+def test_long_problems_are_capped_by_their_length_too() -> None:
+    # Each problem quotes two values of control characters, four characters each in repr.
+    hostile = "\\x01" * QUOTE_LIMIT
+    aliases = ", ".join(f'"{hostile}{i}": "{hostile}"' for i in range(MAX_PROBLEMS))
+    with pytest.raises(ConfigError) as caught:
+        load_config(f"version: 1\naliases: {{{aliases}}}\n")
+    listed = [str(problem) for problem in caught.value.problems]
+    assert len(listed) < MAX_PROBLEMS
+    assert sum(map(len, listed[:-1])) <= MAX_PROBLEM_CHARS
+    assert listed[-1].endswith("more problems; fix these first")

@@ -3,7 +3,8 @@
 Checks run in three layers, each problem reported with its line and column: safe YAML
 reading (size, encoding, syntax, alias bombs; stops at the first problem), the shipped
 JSON Schema, then what a schema cannot say (aliases that exist, patterns GitHub accepts,
-unique kind names). The last two report every problem they find.
+unique kind names). The last two report every problem they find, each in time linear in
+the file; ConfigError lists the first hundred.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from rapidvet.workflows.codeowners import PatternError, compile_pattern
 from rapidvet.workflows.config_errors import (
     ConfigError,
     ConfigProblem,
+    Names,
     quoted,
-    suggestion,
     where,
 )
 from rapidvet.workflows.config_yaml import START, NodePath, YamlDocument, parse_yaml
@@ -143,10 +144,11 @@ def _rules(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[NodePath, str]]:
     aliases = data.get("aliases", {})
+    alias_names = Names(aliases if isinstance(aliases, dict) else ())
     # Aliases of the wrong shape are the schema's to report; every holder would be unknown.
     for path, holder in _holder_paths(data) if isinstance(aliases, dict) else ():
         if not holder.startswith("@") and holder not in aliases:
-            hint = suggestion(holder, aliases) or "; define it under 'aliases' or write @user"
+            hint = alias_names.suggestion(holder) or "; define it under 'aliases' or write @user"
             yield path, f"unknown alias {quoted(holder)}{hint}"
     for index, rule in enumerate(_rules(data)):
         if not isinstance(pattern := rule.get("pattern"), str):
@@ -156,10 +158,10 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[NodePath, str]]:
         except PatternError as error:
             message = f"unsupported pattern {quoted(pattern)}: {error}"
             yield ("paths", index, "pattern"), message
-    checks = _mapping(data.get("checks"))
+    checks, rule_names = _mapping(data.get("checks")), Names(RULES)
     for rule_id in _mapping(checks.get("rules")):
         if rule_id not in RULES:
-            hint = suggestion(rule_id, RULES) or f"; rules are {', '.join(RULES)}"
+            hint = rule_names.suggestion(rule_id) or f"; rules are {', '.join(RULES)}"
             yield ("checks", "rules", rule_id), f"unknown rule {quoted(rule_id)}{hint}"
     kinds = checks.get("kinds")
     yield from _kind_problems([_mapping(k) for k in kinds] if isinstance(kinds, list) else [])
