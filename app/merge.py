@@ -23,6 +23,7 @@ from rapidvet.app import timeline
 from rapidvet.app.evaluation import Evaluation
 from rapidvet.app.repo_files import owner_repo, read_text
 from rapidvet.app.store import Store
+from rapidvet.checks.model import Severity
 from rapidvet.checks.paths import url_path
 from rapidvet.workflows.merge_message import merge_record_marker
 from rapidvet.workflows.merge_record import (
@@ -99,7 +100,7 @@ async def record(gh: GitHubAPI, store: Store, evaluation: Evaluation, web_url: s
         owner,
         repo,
     )
-    decisions = block_decisions(evaluation.decision.rows)
+    decisions = block_decisions(evaluation.decision.rows, _failure(evaluation))
     mode = config.merge.record
     outcome: MergeRecord | None = None
     failure = None
@@ -158,7 +159,18 @@ def _record(
         decisions,
         kinds=config.checks.kinds,
         limit=config.merge.previous_versions_limit,
+        record_unvetted=config.merge.record_unvetted,
     )
+
+
+def _failure(evaluation: Evaluation) -> str | None:
+    """Why the whole RAPID review failed whatever the approvals, if it did: then no plan
+    of the pull request was vetted."""
+    snapshot = evaluation.snapshot
+    if snapshot.config.error is not None or snapshot.head_error is not None:
+        return "the RAPID policy (rapid.yml) could not be read"
+    errors = [n for n in evaluation.decision.notes if n.severity is Severity.ERROR]
+    return f"the RAPID review failed: {errors[0].message}" if errors else None
 
 
 async def _commit(

@@ -720,3 +720,65 @@ def test_corpus_pages_recorded_whole_equal_recorded_block_by_block(corpus):
             )
         assert (whole[0].new_text if whole else text) == stepped, file
         assert not record(stepped, base=text).changed, file
+
+
+# --- Merges past the RAPID review are not vettings ---------------------------------------
+
+
+def decided(*reviews, failure=None):
+    """The block decisions of the builders' block under D @dee, A @ann, I @ivy."""
+    from rapidvet.workflows.decision import decide
+    from rapidvet.workflows.merge_record import block_decisions
+    from tests import review_builders as b
+
+    cfg = b.config(b.rule(D="@dee", A="@ann", I="@ivy"))
+    return block_decisions(decide(b.request(cfg, [b.changed()], reviews)).rows, failure)
+
+
+def test_a_block_approved_by_every_blocking_role_misses_nothing():
+    from tests.review_builders import review
+
+    (decision,) = decided(review("dee"), review("ann"), review("ivy", "COMMENTED"))
+    assert decision.missing == ()
+    assert [a.login for a in decision.approvals] == ["dee", "ann"]
+
+
+def test_missing_approvals_and_vetoes_are_named():
+    from tests.review_builders import review
+
+    (waiting,) = decided(review("ann"))
+    assert waiting.missing == ("D @dee: waiting",)
+    (vetoed,) = decided(review("dee"), review("ann", "CHANGES_REQUESTED"))
+    assert vetoed.missing == ("A @ann: changes requested by @ann",)
+
+
+def test_a_review_failing_as_a_whole_leaves_every_block_unvetted():
+    from tests.review_builders import review
+
+    (decision,) = decided(review("dee"), review("ann"), failure="the RAPID review failed: x")
+    assert decision.missing == ("the RAPID review failed: x",)
+
+
+def test_an_unvetted_plan_is_left_alone_and_the_comment_says_whose_approval_was_missing():
+    text = page("FY20 Ops_VPMOM") + "\n" + page("FY20 Sales VPMOM")
+    ops, sales = keys(text)
+    decisions = [
+        BlockDecision(ops, missing=("D IJT (@ian): waiting", "A *MLT*: stale")),
+        BlockDecision(sales, (Approval("ian", "D", datetime(2020, 1, 31, tzinfo=UTC)),)),
+    ]
+    out = record_merge(PR, [MergedFile(PATH, text, text)], decisions)
+    (file,) = out.files
+    assert [b.title for b in file.blocks] == ["FY20 Sales VPMOM"]
+    assert file.new_text.split("## FY20 Sales")[0] == text.split("## FY20 Sales")[0]
+    assert [s.title for s in out.unvetted] == [ops.title]
+    assert out.comment.endswith(
+        "#### Merged without vetting\n\nTheir RAPID review had not succeeded, so their Vetted"
+        " date and Previous versions are left as they were:\n\n"
+        r"- fy20 ops\_vpmom in `ops/plan.md`: missing approval: D IJT (@ian): waiting;"
+        r" A \*MLT\*: stale"
+        "\n"
+    )
+    assert "ops" not in out.commit_message.split("\n\n")[1].casefold()
+    recorded = record_merge(PR, [MergedFile(PATH, text, text)], decisions, record_unvetted=True)
+    assert recorded.unvetted == () and len(recorded.files[0].blocks) == 2
+    assert "Merged without vetting" not in recorded.comment

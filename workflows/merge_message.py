@@ -74,6 +74,7 @@ def merge_comment(
     files: Sequence[FileRecord],
     skipped: Sequence[SkippedBlock],
     timezone: tzinfo,
+    unvetted: Sequence[SkippedBlock] = (),
 ) -> str:
     lines = [
         merge_record_marker(pr.number, pr.merge_sha),
@@ -87,6 +88,19 @@ def merge_comment(
     if skipped:
         lines += ["", "#### Not recorded", ""]
         lines += [f"- {_escape(s.title)} in `{s.decision.key.path}`: {s.reason}" for s in skipped]
+    if unvetted:
+        lines += [
+            "",
+            "#### Merged without vetting",
+            "",
+            "Their RAPID review had not succeeded, so their Vetted date and Previous versions"
+            " are left as they were:",
+            "",
+        ]
+        lines += [
+            f"- {_escape(s.title)} in `{s.decision.key.path}`: {_escape(s.reason)}"
+            for s in unvetted
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -29,6 +29,9 @@ class BlockDecision:
     key: BlockKey
     approvals: tuple[Approval, ...] = ()
     performers: tuple[str, ...] = ()
+    # Why its RAPID review had not succeeded at the merge ("D DEE (@dee): waiting"); empty
+    # when it had: only then was the plan vetted.
+    missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,12 +104,14 @@ class FileRecord:
 @dataclass(frozen=True)
 class MergeRecord:
     """Every file with a recorded block (changed or not), the blocks left alone, and the
-    commit message and pull request comment describing the record."""
+    commit message and pull request comment describing the record; `unvetted`: the plans
+    left alone because they merged without their RAPID review succeeding."""
 
     files: tuple[FileRecord, ...]
     skipped: tuple[SkippedBlock, ...]
     commit_message: str
     comment: str
+    unvetted: tuple[SkippedBlock, ...] = ()  # merged without their RAPID review succeeding
 
     @property
     def changed(self) -> bool:

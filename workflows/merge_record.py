@@ -17,6 +17,9 @@ For every changed block found in the merged text:
   a two-row table under its title, headed by the Vetted date row: the Period row that
   heads a full table cannot be made up, and the checker then asks for Period and RAPID.
 - Placeholder blocks ("(TBA)", "New VPMOM to be added") hold no plan to vet: left alone.
+- A block whose RAPID review had not succeeded when it merged (an administrator merged past
+  the checks, or the repository does not require them) was not vetted: left alone, and the
+  comment names whose approval was missing; `record_unvetted` records it all the same.
 
 Blocks are found by their `BlockKey` (normalized title and rank among same-titled
 blocks of the page); blocks not asked for, and every other byte, stay as they were.
@@ -88,9 +91,11 @@ def record_merge(
     kinds: Sequence[Kind] = DEFAULT_KINDS,
     limit: int = MergeSettings.previous_versions_limit,
     timezone: tzinfo = UTC,
+    record_unvetted: bool = MergeSettings.record_unvetted,
 ) -> MergeRecord:
     """Record `decisions` (the changed blocks, keyed as workflows.changes keys them) in
-    `files`. A decision whose file is not among `files` is skipped as deleted."""
+    `files`. A decision whose file is not among `files` is skipped as deleted; one with
+    approvals `missing` is left out as unvetted unless `record_unvetted`."""
     if limit < 1:
         raise ValueError(f"previous versions limit must be at least 1, not {limit}")
     moments = [pr.merged_at, *(a.submitted_at for d in decisions for a in d.approvals)]
@@ -100,6 +105,8 @@ def record_merge(
     if len({_normalized(d.key) for d in decisions}) != len(decisions):
         raise ValueError("two decisions for one block")
     merged_on = pr.merged_at.astimezone(timezone).date()
+    unvetted = [] if record_unvetted else [_unvetted(d) for d in decisions if d.missing]
+    decisions = [d for d in decisions if record_unvetted or not d.missing]
     by_path: dict[str, list[BlockDecision]] = defaultdict(list)
     for decision in decisions:
         by_path[decision.key.path].append(decision)
@@ -115,8 +122,14 @@ def record_merge(
         files=tuple(records),
         skipped=tuple(skipped),
         commit_message=commit_message(pr, records),
-        comment=merge_comment(pr, records, skipped, timezone),
+        comment=merge_comment(pr, records, skipped, timezone, unvetted),
+        unvetted=tuple(unvetted),
     )
+
+
+def _unvetted(decision: BlockDecision) -> SkippedBlock:
+    reason = "missing approval: " + "; ".join(decision.missing)
+    return SkippedBlock(decision, decision.key.title, reason)
 
 
 def _file_record(
@@ -194,16 +207,21 @@ def _block_edits(
     return edits
 
 
-def block_decisions(rows: Sequence[RoleRow]) -> list[BlockDecision]:
+def block_decisions(rows: Sequence[RoleRow], failure: str | None = None) -> list[BlockDecision]:
     """What each changed block's record names: the approvals that satisfied its blocking
-    roles and its P holders, from the RAPID decision's rows. Deleted blocks are left out."""
+    roles and its P holders, from the RAPID decision's rows, and what its RAPID review
+    still missed (`failure`: why the whole review failed, as an error note makes it).
+    Deleted blocks are left out."""
     approvals: dict[BlockKey, list[Approval]] = defaultdict(list)
     performers: dict[BlockKey, list[str]] = defaultdict(list)
+    missing: dict[BlockKey, list[str]] = defaultdict(list)
     for row in rows:
         if row.block.head is None:
             continue
         key = row.block.key
         approvals.setdefault(key, [])
+        if gap := _missing(row):
+            missing[key].append(gap)
         if row.role == "P":
             performers[key].append(row.holder.name)
         elif row.required and row.state is RowState.APPROVED and row.review is not None:
@@ -212,6 +230,20 @@ def block_decisions(rows: Sequence[RoleRow]) -> list[BlockDecision]:
                 Approval(row.review.user, row.role, row.review.submitted_at, spoke_for)
             )
     return [
-        BlockDecision(key, tuple(found), tuple(dict.fromkeys(performers[key])))
+        BlockDecision(
+            key,
+            tuple(found),
+            tuple(dict.fromkeys(performers[key])),
+            tuple(dict.fromkeys([*missing[key], *([failure] if failure else [])])),
+        )
         for key, found in approvals.items()
     ]
+
+
+def _missing(row: RoleRow) -> str | None:
+    """What this row lacks for the block's RAPID review to succeed, if anything."""
+    if row.state is RowState.VETOED and row.review is not None:
+        return f"{row.role} {row.holder}: changes requested by @{row.review.user}"
+    if row.required and row.state is not RowState.APPROVED:
+        return f"{row.role} {row.holder}: {row.state}"
+    return None

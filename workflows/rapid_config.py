@@ -45,6 +45,8 @@ class ChecksSettings:
 class MergeSettings:
     record: str = "direct"  # direct | pull_request | off
     previous_versions_limit: int = 5
+    # Record plans merged without their RAPID review succeeding (an admin's bypass) as vetted.
+    record_unvetted: bool = False
 
 
 @dataclass(frozen=True)
