@@ -204,8 +204,6 @@ def test_the_manifest_asks_for_exactly_what_the_app_needs():
             "check_run",
             "check_suite",
             "push",
-            "installation",
-            "installation_repositories",
         ],
     }
     assert manifest("https://h", "acme")["name"] == "rapidvet-acme"

@@ -56,14 +56,14 @@ PERMISSIONS = {
     "metadata": "read",
     "members": "read",
 }
+# GitHub sends installation and installation_repositories to every App and refuses a
+# manifest that asks for them; each event here is backed by a permission above.
 EVENTS = (
     "pull_request",
     "pull_request_review",
     "check_run",
     "check_suite",
     "push",
-    "installation",
-    "installation_repositories",
 )
 MANIFEST_SECONDS = 3600  # GitHub's conversion codes last an hour
 CODE = re.compile(r"[A-Za-z0-9_-]{1,200}")

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.fake_github.diffs import FileChange, diff_trees, merge_trees
 from tests.fake_github.faults import Faults
 from tests.fake_github.gitstore import BLOB_MODES, Entry, Signature
+from tests.fake_github.manifests import manifest_problems
 from tests.fake_github.model import (
     App,
     Delivery,
@@ -220,9 +221,11 @@ class State:
     def create_app_from_manifest(self, manifest: Mapping[str, Any], org: str | None) -> str:
         """Register the App `manifest` describes, owned by `org` or else the signed-in web
         user, as GitHub's "new App" page does; return the code that reveals its credentials."""
-        hook = manifest.get("hook_attributes") or {}
-        if not manifest.get("url") or not hook.get("url"):
-            raise GitHubError(422, "A manifest needs url and hook_attributes.url")
+        taken = {self.app.name.lower()} if self.app else set()
+        problems = manifest_problems(manifest, taken)
+        if problems:
+            raise GitHubError(422, "; ".join(problems))
+        hook = manifest["hook_attributes"]
         name = str(manifest.get("name") or "app")
         private, public = generate_key_pair()
         app = self.register_app(
