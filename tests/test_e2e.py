@@ -315,3 +315,34 @@ def test_installation_events_remember_the_repositories(handbook: Handbook):
     with sqlite3.connect(handbook.server.database) as db:
         (value,) = db.execute("SELECT value FROM records WHERE scope = 'installation'").fetchone()
     assert REPO in json.loads(value)["repositories"]
+
+
+@pytest.mark.parametrize("record_unvetted", [False, True])
+def test_an_admin_merge_without_the_deciders_approval_is_not_a_vetting(
+    fake_github, tmp_path, record_unvetted
+):
+    from tests.e2e import CONFIG
+
+    setting = f"  record_unvetted: {str(record_unvetted).lower()}\n"
+    config = CONFIG.replace("merge:\n", "merge:\n" + setting)
+    with ExitStack() as stack:
+        handbook = open_handbook(
+            stack, fake_github, tmp_path, files_with(**{".github/rapid.yml": config})
+        )
+        fake = handbook.fake
+        handbook.send("pull_request.opened")
+        lee = fake.add_review(REPO, handbook.number, "lee", "APPROVED")
+        handbook.send("pull_request_review.submitted", review_id=lee["id"])
+        assert rapid(handbook)["conclusion"] == "action_required"
+        fake.merge_pull_request(REPO, handbook.number, user="admin")
+        handbook.send("pull_request.closed")
+        record = fake.read_file(REPO, PLAN_PATH)
+        (comment,) = fake.comments(REPO, handbook.number)
+        if record_unvetted:
+            assert "| Vetted date | Feb 3, 2026 |" not in record
+            assert "Merged without vetting" not in comment["body"]
+        else:
+            assert "| Vetted date | Feb 3, 2026 |" in record
+            assert "| Previous versions | [Feb 1, 2025](https://example.com/old) |" in record
+            assert "#### Merged without vetting" in comment["body"]
+            assert "missing approval: D DEE (@dee): waiting" in comment["body"]
