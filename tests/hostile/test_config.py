@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from rapidvet.app.check_runs import RAPID
+from rapidvet.workflows.config_errors import MAX_PROBLEMS
 from tests.e2e import open_handbook
-from tests.test_config_limits import alias_bomb
+from tests.test_config_limits import alias_bomb, many_bad_holders
 from tests.test_hostile_webhooks import rss_mib
 
 RSS_LIMIT_MIB = 300
@@ -47,3 +48,20 @@ def test_an_alias_bomb_on_the_branch_is_refused_within_memory(
         (note,) = run["annotations"]
         assert note["path"] == ".github/rapid.yml"
         assert peak < RSS_LIMIT_MIB
+
+
+def test_a_branch_rapid_yml_with_tens_of_thousands_of_problems_lists_the_first(
+    fake_github: Any, tmp_path: Path
+) -> None:
+    # Each problem was an annotation and a line of the summary: GitHub takes 65 535 characters.
+    with ExitStack() as stack:
+        handbook = open_handbook(stack, fake_github, tmp_path)
+        handbook.push({".github/rapid.yml": many_bad_holders(40_000)}, message="New policy")
+        handbook.send("pull_request.opened")
+        run = handbook.check_run(RAPID)
+        assert handbook.dead_jobs() == []
+        assert run["output"]["title"] == REFUSED_TITLE
+        summary = run["output"]["summary"]
+        assert summary.endswith(f"… and {40_001 - MAX_PROBLEMS} more problems; fix these first")
+        assert len(summary) < 65_535
+        assert len(run["annotations"]) == MAX_PROBLEMS + 1
