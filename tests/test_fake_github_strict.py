@@ -9,11 +9,14 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+import gidgethub
 import pytest
+from gidgethub.aiohttp import GitHubAPI
 
 from tests.fake_github import FakeGitHub
 from tests.fake_github.control import ControlError
 from tests.fake_github.fixtures import fake_github, github_assets  # noqa: F401
+from tests.test_fake_github import REPO, World, with_github, world  # noqa: F401
 
 BASE = "https://rapidvet.example.com"
 
@@ -101,3 +104,151 @@ def test_the_registration_page_shows_the_refusal(fake_github: FakeGitHub) -> Non
         urllib.request.urlopen(request)
     assert refused.value.code == 422
     assert "Default events unsupported: installation" in refused.value.read().decode()
+
+
+# -- branch rules ----------------------------------------------------------------------------
+
+PULL_REQUEST_RULE = {"type": "pull_request"}
+CHECKS_RULE = {
+    "type": "required_status_checks",
+    "parameters": {
+        "required_status_checks": [{"context": "RAPID review"}],
+        "strict_required_status_checks_policy": False,
+    },
+}
+
+
+async def push_to_main(gh: GitHubAPI, text: str = "recorded\n") -> str:
+    """Commit `text` to README.md on top of main as the App does, then move main to it: the
+    new commit's SHA (main moves only if GitHub lets it)."""
+    tip = (await gh.getitem(f"/repos/{REPO}/git/ref/heads/main"))["object"]["sha"]
+    parent = await gh.getitem(f"/repos/{REPO}/git/commits/{tip}")
+    blob = await gh.post(f"/repos/{REPO}/git/blobs", data={"content": text, "encoding": "utf-8"})
+    tree = await gh.post(
+        f"/repos/{REPO}/git/trees",
+        data={
+            "base_tree": parent["tree"]["sha"],
+            "tree": [{"path": "README.md", "mode": "100644", "type": "blob", "sha": blob["sha"]}],
+        },
+    )
+    commit = await gh.post(
+        f"/repos/{REPO}/git/commits",
+        data={"message": "Record", "tree": tree["sha"], "parents": [tip]},
+    )
+    await gh.patch(f"/repos/{REPO}/git/refs/heads/main", data={"sha": commit["sha"]})
+    return str(commit["sha"])
+
+
+def refusal(world: World) -> str:  # noqa: F811
+    """The message GitHub refused the App's push to main with; main stays where it was."""
+    before = world.fake.branch_sha(REPO, "main")
+
+    async def scenario(gh: GitHubAPI) -> str:
+        with pytest.raises(gidgethub.BadRequest) as refused:
+            await push_to_main(gh)
+        assert refused.value.status_code == 422
+        return str(refused.value)
+
+    message = with_github(world, scenario)
+    assert world.fake.branch_sha(REPO, "main") == before
+    return message
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        (PULL_REQUEST_RULE, "Changes must be made through a pull request."),
+        (CHECKS_RULE, 'Required status check "RAPID review" is expected.'),
+        ({"type": "update"}, "Cannot update this protected ref."),
+    ],
+)
+def test_a_ruleset_refuses_the_apps_push(world: World, rule: dict[str, Any], reason: str) -> None:  # noqa: F811
+    world.fake.add_ruleset(REPO, [rule])
+    message = refusal(world)
+    assert message.startswith("Repository rule violations found")
+    assert reason in message
+
+
+def test_the_app_on_the_bypass_list_may_push(world: World) -> None:  # noqa: F811
+    world.fake.add_ruleset(
+        REPO, [PULL_REQUEST_RULE, CHECKS_RULE], bypass_apps=[world.credentials.app_id]
+    )
+    pushed = with_github(world, push_to_main)
+    assert world.fake.branch_sha(REPO, "main") == pushed
+
+
+def test_a_ruleset_on_other_branches_lets_main_be(world: World) -> None:  # noqa: F811
+    world.fake.add_ruleset(REPO, [PULL_REQUEST_RULE], include=["refs/heads/release/*"])
+    pushed = with_github(world, push_to_main)
+    assert world.fake.branch_sha(REPO, "main") == pushed
+
+
+def test_classic_protection_refuses_the_apps_push(world: World) -> None:  # noqa: F811
+    world.fake.protect_branch(REPO, "main", require_pull_request=True)
+    assert refusal(world) == "Protected branch update failed for refs/heads/main."
+    world.fake.protect_branch(REPO, "main", required_checks=["RAPID review"])
+    assert refusal(world) == "Protected branch update failed for refs/heads/main."
+
+
+def test_classic_protection_lets_a_bypassing_app_push(world: World) -> None:  # noqa: F811
+    world.fake.protect_branch(REPO, "main", require_pull_request=True, bypass_apps=["rapidvet"])
+    pushed = with_github(world, push_to_main)
+    assert world.fake.branch_sha(REPO, "main") == pushed
+
+
+def test_the_rules_of_a_branch_and_its_rulesets_are_readable(world: World) -> None:  # noqa: F811
+    ruleset = world.fake.add_ruleset(REPO, [PULL_REQUEST_RULE, CHECKS_RULE])["id"]
+    bypassed = world.fake.add_ruleset(
+        REPO, [{"type": "update"}], name="freeze", bypass_apps=[world.credentials.app_id]
+    )["id"]
+
+    async def scenario(gh: GitHubAPI) -> None:
+        rules = [r async for r in gh.getiter(f"/repos/{REPO}/rules/branches/main")]
+        assert [(r["type"], r["ruleset_id"]) for r in rules] == [
+            ("pull_request", ruleset),
+            ("required_status_checks", ruleset),
+            ("update", bypassed),
+        ]
+        assert [r async for r in gh.getiter(f"/repos/{REPO}/rules/branches/other")] == []
+        found = await gh.getitem(f"/repos/{REPO}/rulesets/{ruleset}")
+        assert (found["name"], found["current_user_can_bypass"]) == ("protect main", "never")
+        found = await gh.getitem(f"/repos/{REPO}/rulesets/{bypassed}")
+        assert found["current_user_can_bypass"] == "always"
+        with pytest.raises(gidgethub.BadRequest) as missing:
+            await gh.getitem(f"/repos/{REPO}/rulesets/1")
+        assert missing.value.status_code == 404
+
+    with_github(world, scenario)
+
+
+def test_classic_protection_is_readable_as_github_allows(world: World) -> None:  # noqa: F811
+    async def scenario(gh: GitHubAPI) -> None:
+        branch = await gh.getitem(f"/repos/{REPO}/branches/main")
+        assert (branch["protected"], branch["protection"]) == (False, {"enabled": False})
+        world.fake.protect_branch(REPO, "main", required_checks=["RAPID review"])
+        branch = await gh.getitem(f"/repos/{REPO}/branches/main")
+        assert branch["protected"] is True
+        assert branch["protection"]["required_status_checks"]["contexts"] == ["RAPID review"]
+        # The full protection takes the Administration permission, which the App lacks.
+        with pytest.raises(gidgethub.BadRequest) as refused:
+            await gh.getitem(f"/repos/{REPO}/branches/main/protection")
+        assert refused.value.status_code == 403
+        assert "Resource not accessible by integration" in str(refused.value)
+
+    with_github(world, scenario)
+
+
+def test_unprotected_branches_answer_404_to_an_administrator(world: World) -> None:  # noqa: F811
+    app = world.fake.state.require_app()
+    app.permissions = {"administration": "read", "contents": "write"}
+
+    async def scenario(gh: GitHubAPI) -> None:
+        with pytest.raises(gidgethub.BadRequest) as absent:
+            await gh.getitem(f"/repos/{REPO}/branches/main/protection")
+        assert absent.value.status_code == 404
+        assert "Branch not protected" in str(absent.value)
+        world.fake.protect_branch(REPO, "main", require_pull_request=True)
+        found = await gh.getitem(f"/repos/{REPO}/branches/main/protection")
+        assert found["required_pull_request_reviews"]["required_approving_review_count"] == 1
+
+    with_github(world, scenario)

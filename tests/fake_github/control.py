@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import ClientSession
 
-from tests.fake_github.model import Repo, Review, Team
+from tests.fake_github.model import Protection, Repo, Review, Ruleset, Team
 from tests.fake_github.shapes import Shapes
 from tests.fake_github.state import RATE_LIMIT, GitHubError, State
 from tests.fake_github.webhooks import WebhookBuilder, deliver
@@ -34,6 +34,8 @@ OPERATIONS = (
     "merge_pull_request",
     "set_team_members",
     "add_collaborators",
+    "add_ruleset",
+    "protect_branch",
     "add_fault",
     "remove_fault",
     "clear_faults",
@@ -282,6 +284,44 @@ class Control:
         found = self._repo(repo)
         found.collaborators |= {self.state.user(login).login.lower() for login in logins}
         return sorted(found.collaborators)
+
+    def add_ruleset(
+        self,
+        repo: str,
+        rules: list[dict[str, Any]],
+        *,
+        name: str = "protect main",
+        include: list[str] | None = None,
+        bypass_apps: list[int] | None = None,
+    ) -> dict[str, Any]:
+        """An active branch ruleset of GitHub `rules` objects (`{"type": "pull_request"}`...)
+        on the branches `include` names (default: the default branch), bypassed by the App ids
+        in `bypass_apps`."""
+        found = self._repo(repo)
+        ruleset = Ruleset(
+            self.state.next_id(),
+            name,
+            include or ["~DEFAULT_BRANCH"],
+            rules,
+            bypass_apps or [],
+        )
+        found.branch_rules.rulesets[ruleset.id] = ruleset
+        return {"id": ruleset.id}
+
+    def protect_branch(
+        self,
+        repo: str,
+        branch: str,
+        *,
+        required_checks: list[str] | None = None,
+        require_pull_request: bool = False,
+        bypass_apps: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Classic branch protection: required check names, pull requests required (bypassed
+        by the App slugs in `bypass_apps`)."""
+        protection = Protection(required_checks or [], require_pull_request, bypass_apps or [])
+        self._repo(repo).branch_rules.protections[branch] = protection
+        return {"branch": branch}
 
     # -- faults and limits ---------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -153,6 +154,47 @@ class PullRequest:
 
 
 @dataclass
+class Ruleset:
+    """An active branch ruleset: `include` holds ref patterns ("~DEFAULT_BRANCH", "~ALL",
+    "refs/heads/main", fnmatch wildcards); `rules` GitHub's rule objects; `bypass_apps` the App
+    ids on its bypass list."""
+
+    id: int
+    name: str
+    include: list[str]
+    rules: list[dict[str, Any]]
+    bypass_apps: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Protection:
+    """Classic protection of one branch: required check names, whether pull requests (with
+    reviews) are required, and the App slugs allowed to bypass that requirement."""
+
+    required_checks: list[str]
+    require_pull_request: bool = False
+    bypass_apps: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BranchRules:
+    rulesets: dict[int, Ruleset] = field(default_factory=dict)
+    protections: dict[str, Protection] = field(default_factory=dict)  # branch -> protection
+
+    def rulesets_for(self, branch: str, default_branch: str) -> list[Ruleset]:
+        ref = f"refs/heads/{branch}"
+
+        def applies(pattern: str) -> bool:
+            if pattern == "~ALL":
+                return True
+            if pattern == "~DEFAULT_BRANCH":
+                return branch == default_branch
+            return fnmatch.fnmatchcase(ref, pattern)
+
+        return [r for r in self.rulesets.values() if any(applies(p) for p in r.include)]
+
+
+@dataclass
 class Repo:
     id: int
     owner: User
@@ -168,6 +210,7 @@ class Repo:
     check_suites: dict[str, int] = field(default_factory=dict)  # head SHA -> suite id
     collaborators: set[str] = field(default_factory=set)
     pushed_at: datetime | None = None
+    branch_rules: BranchRules = field(default_factory=BranchRules)
 
     @property
     def full_name(self) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fake_github.branch_rules import push_refusal
 from tests.fake_github.gitstore import Entry, GitError, Signature
 from tests.fake_github.keys import CREDENTIAL, JSON, PARAMS, REDELIVER, SHAPES, STATE
 from tests.fake_github.model import CheckRun, Comment, PullRequest, Repo, User
@@ -435,10 +436,14 @@ async def get_ref(request: web.Request) -> web.Response:
 
 @routes.patch("/repos/{owner}/{repo}/git/refs/{ref:.+}")
 async def update_ref(request: web.Request) -> web.Response:
-    repo, body = _repo(request), _body(request)
-    ref = _state(request).update_ref(
-        repo, request.match_info["ref"], body["sha"], force=body.get("force", False)
+    state, repo, body = _state(request), _repo(request), _body(request)
+    name = request.match_info["ref"].removeprefix("refs/")
+    refusal = name.startswith("heads/") and push_refusal(
+        state, repo, name.removeprefix("heads/"), body["sha"]
     )
+    if refusal:
+        raise GitHubError(422, refusal)
+    ref = state.update_ref(repo, name, body["sha"], force=body.get("force", False))
     return json_response(_shapes(request).ref(repo, ref, repo.refs[ref]))
 
 
