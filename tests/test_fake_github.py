@@ -965,3 +965,47 @@ def test_the_process_replays_a_state_file(tmp_path, github_assets) -> None:  # n
     (tmp_path / "state.json").write_text(json.dumps(setup))
     with FakeGitHubProcess("--state-file", str(tmp_path / "state.json")) as fake:
         assert fake.read_file(REPO, "README.md") == "from a file\n"
+
+
+# -- merge queue -----------------------------------------------------------------------------
+
+
+def test_merge_queue_groups_chain_on_temporary_branches_and_land_by_fast_forward(
+    world: World,
+) -> None:
+    fake = world.fake
+    fake.create_branch(REPO, "readme")
+    fake.commit(REPO, "readme", {"README.md": "queued\n"})
+    fake.open_pull_request(REPO, "readme", title="Readme")
+    main = fake.branch_sha(REPO, "main")
+    first = fake.enqueue_pull_request(REPO, 1)
+    second = fake.enqueue_pull_request(REPO, 2)
+    assert first == f"refs/heads/gh-readonly-queue/main/pr-1-{main}"
+    with pytest.raises(ControlError, match="already queued"):
+        fake.enqueue_pull_request(REPO, 1)
+    group = fake.webhook("merge_group.checks_requested", repo=REPO, number=2)
+    payload = group["payload"]["merge_group"]
+    assert group["event"] == "merge_group" and payload["head_ref"] == second
+    assert payload["base_ref"] == "refs/heads/main"
+    head = fake.branch_sha(REPO, second.removeprefix("refs/heads/"))
+    assert payload["head_sha"] == payload["head_commit"]["id"] == head
+    # The second group sits on the first: the queue's head holds both pull requests.
+    assert payload["base_sha"] == fake.branch_sha(REPO, first.removeprefix("refs/heads/"))
+    assert second.endswith(f"pr-2-{payload['base_sha']}")
+    assert fake.read_file(REPO, "README.md", ref=head) == "queued\n"
+    assert fake.read_file(REPO, "plans/mlt.md", ref=head) == PLAN + "- Be kind\n"
+
+    async def listed(gh: GitHubAPI) -> list[str]:
+        refs = await gh.getitem(f"/repos/{REPO}/git/matching-refs/heads/gh-readonly-queue/main/")
+        return [r["ref"] for r in refs]
+
+    assert with_github(world, listed) == [first, second]
+    with pytest.raises(ControlError, match="not first in the merge queue"):
+        fake.land_merge_group(REPO, 2)
+    landed = fake.land_merge_group(REPO, 1)
+    assert (landed["merged"], landed["state"]) == (True, "closed")
+    assert fake.branch_sha(REPO, "main") == landed["merge_commit_sha"] == payload["base_sha"]
+    assert with_github(world, listed) == [second]
+    assert (
+        fake.land_merge_group(REPO, 2)["merge_commit_sha"] == head == fake.branch_sha(REPO, "main")
+    )

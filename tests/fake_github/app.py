@@ -21,7 +21,7 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from tests.fake_github import branch_rules, rest, webhost
+from tests.fake_github import branch_rules, git_refs, rest, webhost
 from tests.fake_github.auth import authenticate, bucket_key
 from tests.fake_github.control import Control, ControlError
 from tests.fake_github.gitstore import GitError
@@ -379,6 +379,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = True) -
     app.router.add_post(CONTROL_PREFIX + "{operation}", _control)
     app.add_routes(webhost.routes)
     app.add_routes(rest.routes)
+    app.add_routes(git_refs.routes)
     app.add_routes(branch_rules.routes)
     app.cleanup_ctx.append(_client_session)
     return app

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import ClientSession
 
+from tests.fake_github import merge_queue
 from tests.fake_github.model import Protection, Repo, Review, Ruleset, Team
 from tests.fake_github.shapes import Shapes
 from tests.fake_github.state import RATE_LIMIT, GitHubError, State
@@ -32,6 +33,8 @@ OPERATIONS = (
     "add_review",
     "dismiss_review",
     "merge_pull_request",
+    "enqueue_pull_request",
+    "land_merge_group",
     "set_team_members",
     "add_collaborators",
     "add_ruleset",
@@ -266,6 +269,21 @@ class Control:
         found = self._repo(repo)
         pull = self.state.pull(found, number)
         self.state.merge_pull(found, pull, method=method, user=self.state.user(user))
+        return self.shapes.pull(found, pull)
+
+    def enqueue_pull_request(self, repo: str, number: int, *, user: str = "maintainer") -> str:
+        """Add the pull request to its base branch's merge queue; the group's temporary ref."""
+        found = self._repo(repo)
+        pull = self.state.pull(found, number)
+        return merge_queue.enqueue(self.state, found, pull, self.state.user(user))
+
+    def land_merge_group(
+        self, repo: str, number: int, *, user: str = "maintainer"
+    ) -> dict[str, Any]:
+        """The pull request's merge group passed: GitHub merges it (see merge_queue.land)."""
+        found = self._repo(repo)
+        pull = self.state.pull(found, number)
+        merge_queue.land(self.state, found, pull, self.state.user(user))
         return self.shapes.pull(found, pull)
 
     def set_team_members(

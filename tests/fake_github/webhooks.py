@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.fake_github import merge_queue
 from tests.fake_github.model import Delivery, Installation, PullRequest, Repo
 from tests.fake_github.shapes import Shapes, node_id, timestamp
 from tests.fake_github.state import GitHubError, State
@@ -116,7 +117,8 @@ class WebhookBuilder:
         `number` (synchronize also takes `before`/`after`, by default the head commit's parent
         and the head); pull_request_review needs `number` and `review_id`; check_run needs
         `check_run_id` (requested_action takes `requested_action`, the button's identifier);
-        check_suite takes `head_sha` (default: the default branch's head); push takes `ref`
+        check_suite takes `head_sha` (default: the default branch's head); merge_group needs
+        the `number` of the queued pull request whose group it is; push takes `ref`
         (branch or full ref, default the default branch), `before` and `after`. `sender` is
         the acting login, by default the reviewer, merger or pull request author, else octocat.
         """
@@ -137,6 +139,8 @@ class WebhookBuilder:
             real |= self._check_run(found, check_run_id, requested_action)
         elif event == "check_suite":
             real |= self._check_suite(found, head_sha)
+        elif event == "merge_group":
+            real["merge_group"] = merge_queue.merge_group(*self._pull(found, number))
         elif event == "push":
             real |= self._push(found, ref, before, after)
         elif event in ("installation", "installation_repositories"):
