@@ -18,10 +18,11 @@ from rapidvet.app.commands import (
     reconcile,
     report,
     rules,
+    secret_key,
     serve,
 )
 
-COMMANDS = (check, rules, report, config, explain, serve, db, reconcile)
+COMMANDS = (check, rules, report, config, explain, serve, db, reconcile, secret_key)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -27,8 +27,10 @@ PAGES = ("public", "repo-readers", "off")
 Pages = Literal["public", "repo-readers", "off"]
 SETUP_TOKEN_MIN = 16  # characters: a guess at the set-up page must stay hopeless
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-GENERATE_SECRET_KEY = (
-    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+GENERATE_SECRET_KEY = "rapidvet secret-key"
+# The same key from a bare python3 (Debian's name for it), before rapidvet is installed.
+GENERATE_SECRET_KEY_PYTHON = (
+    'python3 -c "import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())"'
 )
 
 
@@ -185,7 +187,7 @@ def _secret_key(value: str) -> str | None:
     except ValueError:
         raise SettingsError(
             f"{PREFIX}SECRET_KEY must be a Fernet key (32 url-safe base64-encoded bytes);"
-            f" generate one with: {GENERATE_SECRET_KEY}"
+            f" generate one with: {GENERATE_SECRET_KEY} (or {GENERATE_SECRET_KEY_PYTHON})"
         ) from None
     return value
 

@@ -93,9 +93,13 @@ class Browser:
         for opener in (self.following, self.staying):
             opener.addheaders += list((headers or {}).items())
 
-    def get(self, url: str, *, follow: bool | None = None) -> Page:
-        """The page at `url`; a redirect itself when not following them."""
-        return self._open(urllib.request.Request(url), self.follow if follow is None else follow)
+    def get(
+        self, url: str, *, follow: bool | None = None, headers: dict[str, str] | None = None
+    ) -> Page:
+        """The page at `url`; a redirect itself when not following them. `headers` go with this
+        request only, and may replace the Host header (which the opener's headers cannot)."""
+        request = urllib.request.Request(url, headers=headers or {})
+        return self._open(request, self.follow if follow is None else follow)
 
     def post(self, url: str, fields: dict[str, str]) -> Page:
         return self._open(urllib.request.Request(url, data=urlencode(fields).encode()), self.follow)

@@ -25,6 +25,7 @@ COMMANDS = [
     ["db", "migrate"],
     ["db", "status"],
     ["reconcile"],
+    ["secret-key"],
 ]
 
 

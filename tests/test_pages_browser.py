@@ -65,6 +65,21 @@ def test_a_new_admin_registers_the_app_in_the_browser(
         screenshot(page, "configured")
 
 
+def test_before_the_secret_key_the_page_says_how_to_make_one(
+    fake_github, tmp_path, page: Page, axe_check, keyboard_walk, screenshot
+):
+    env = unconfigured_env(tmp_path, fake_github.url)
+    env.pop("RAPIDVET_SECRET_KEY")
+    with running_service(env, tmp_path) as server:
+        page.goto(server.url + "/")
+        assert page.get_by_role("heading", name="What the App asks for").is_visible()
+        assert page.get_by_role("table", name="Permissions").is_visible()
+        assert page.get_by_text("rapidvet secret-key", exact=True).is_visible()
+        axe_check(page)
+        keyboard_walk(page)
+        screenshot(page, "secret key")
+
+
 def test_sign_in_is_asked_for_and_refused_without_read_access(
     world,  # noqa: F811
     page: Page,

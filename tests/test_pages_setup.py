@@ -3,16 +3,20 @@ through the manifest flow against the fake GitHub, stores it sealed, and starts 
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import sqlite3
+import subprocess
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cryptography.fernet import Fernet
 
 from rapidvet.app.credentials import AppCredentials, save
-from rapidvet.app.pages.setup import manifest
+from rapidvet.app.pages.setup import EVENTS, PERMISSIONS, manifest
 from rapidvet.app.settings import Settings
 from rapidvet.app.sqlite_store import SqliteStore
 from rapidvet.app.store import Delivery
@@ -24,7 +28,7 @@ from tests.page_client import (
     register_app,
     unconfigured_env,
 )
-from tests.service import SECRET, private_key_pem, running_service, signed
+from tests.service import RAPIDVET, SECRET, private_key_pem, running_service, signed
 from tests.test_service import PR_OPENED, post, start_up_error
 
 
@@ -32,6 +36,26 @@ from tests.test_service import PR_OPENED, post, start_up_error
 def unconfigured(fake_github, tmp_path):
     with running_service(unconfigured_env(tmp_path, fake_github.url), tmp_path) as server:
         yield server
+
+
+LOOPBACK_NOTE = "GitHub cannot reach a loopback webhook URL"
+BLOCKED_NOTE = 'id="register-blocked"'
+COMMANDS = re.compile(r"<pre><code>(.*?)</code></pre>", re.DOTALL)
+BARE_PYTHON = "/usr/bin/python3"  # Debian's, without rapidvet's dependencies
+
+
+def asks_for_everything(page) -> bool:
+    """Whether the page lists every permission and event the manifest asks for."""
+    listed = [f"<tr><td>{name}</td><td>{access}</td></tr>" for name, access in PERMISSIONS.items()]
+    return all(row in page.text for row in listed) and ", ".join(EVENTS) in page.text
+
+
+def fernet_key_from(command: str) -> str:
+    """What a key command shown on the page prints, checked to be a Fernet key."""
+    made = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=True)
+    key = made.stdout.strip()
+    Fernet(key)  # raises on anything but 32 url-safe base64-encoded bytes
+    return key
 
 
 def records(database) -> list[str]:
@@ -55,6 +79,10 @@ def test_an_empty_database_shows_the_set_up_form(fake_github, unconfigured):
     assert form.method == "post"
     assert form.action.startswith(f"{fake_github.url}/settings/apps/new?state=")
     assert manifest_of(page) == manifest(unconfigured.url, "")
+    # Opened at the server's loopback address: the button works, and says GitHub cannot reach it.
+    assert LOOPBACK_NOTE in page.text and BLOCKED_NOTE not in page.text
+    assert 'aria-describedby="register-loopback"' in page.text
+    assert asks_for_everything(page)
 
     # An organization owns it: GitHub's page of that organization, the manifest named for it.
     for_org = browser.submit(page.form(unconfigured.url + "/"), org="acme")
@@ -81,7 +109,23 @@ def test_the_manifest_names_the_public_url_and_is_escaped(fake_github, tmp_path)
     assert sent["callback_urls"] == ["https://rapidvet.example.com/login/callback"]
     # The JSON sits in an attribute: every quote escaped, nothing that could end it.
     assert 'value="{&#34;name&#34;: &#34;rapidvet&#34;' in page.text
-    assert "set <code>RAPIDVET_PUBLIC_URL</code>" not in page.text
+    assert LOOPBACK_NOTE not in page.text and BLOCKED_NOTE not in page.text
+
+
+def test_without_the_public_url_a_strangers_address_cannot_be_registered(fake_github, unconfigured):
+    """Opened through a proxy at a name of its own, with RAPIDVET_PUBLIC_URL unset, the page
+    would make the webhook URL of the Host header: the button is off and says why, beside it."""
+    browser = Browser()
+    give_setup_code(browser, unconfigured.url)
+    proxied = {"Host": "rapidvet.example.org"}
+    page = browser.get(unconfigured.url + "/?org=acme", headers=proxied)
+    assert page.status == 200
+    assert not [f for f in page.forms() if "/apps/new" in f.action]
+    button = re.search(r"<button [^>]*disabled[^>]*>\s*Register rapidvet-acme", page.text)
+    assert button and 'aria-describedby="register-blocked"' in button.group(0), page.text
+    assert BLOCKED_NOTE in page.text and "<code>http://rapidvet.example.org</code>" in page.text
+    assert "set <code>RAPIDVET_PUBLIC_URL</code>" in page.text
+    assert asks_for_everything(page)
 
 
 def test_without_a_secret_key_the_page_says_how_to_make_one(fake_github, tmp_path):
@@ -90,8 +134,18 @@ def test_without_a_secret_key_the_page_says_how_to_make_one(fake_github, tmp_pat
     with running_service(env, tmp_path) as server:
         page = Browser().get(server.url + "/")
     assert page.status == 200 and "RAPIDVET_SECRET_KEY" in page.text
-    assert "Fernet.generate_key()" in page.text
     assert not [f for f in page.forms() if "/apps/new" in f.action]
+    # What the opening paragraph promises is there before the key is.
+    assert "the permissions and events listed below" in page.text and asks_for_everything(page)
+    assert "RAPIDVET_PUBLIC_URL" in page.text.split('id="asks-heading"')[0]
+    rapidvet, python = [html.unescape(c) for c in COMMANDS.findall(page.text)]
+    assert rapidvet == "rapidvet secret-key"
+    fernet_key_from(rapidvet.replace("rapidvet", RAPIDVET, 1))
+    assert python.startswith("python3 -c ")  # Debian has no `python`
+    if not Path(BARE_PYTHON).exists():
+        pytest.skip(f"no {BARE_PYTHON} to run the page's python3 command on")
+    # -I -S: the standard library only (no dist-packages), as on a bare Debian.
+    fernet_key_from(python.replace("python3 -c", f"{BARE_PYTHON} -I -S -c", 1))
 
 
 def test_registering_the_app_stores_it_sealed_and_opens_the_webhooks(fake_github, unconfigured):
@@ -217,7 +271,7 @@ def test_a_wrong_secret_key_stops_start_up_with_one_line(tmp_path):
         env, tmp_path
     )
     env["RAPIDVET_SECRET_KEY"] = "not-a-key"
-    assert "generate one with: python -c" in start_up_error(env, tmp_path)
+    assert "generate one with: rapidvet secret-key (or python3 -c" in start_up_error(env, tmp_path)
 
 
 def test_retrying_a_dead_job_needs_the_csrf_token(fake_github, tmp_path):

@@ -13,6 +13,7 @@ the webhook endpoint opens and the worker starts, with no restart.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from typing import Any
@@ -21,6 +22,7 @@ from urllib.parse import quote, urlencode
 import aiohttp
 import gidgethub
 from aiohttp import web
+from yarl import URL
 
 from rapidvet.app.credentials import AppCredentials, Registration
 from rapidvet.app.github import DEFAULT_TIMEOUT, REQUESTER, GitHubApp
@@ -44,7 +46,7 @@ from rapidvet.app.pages.session import (
     setup_allowed,
 )
 from rapidvet.app.pages.setup_code import FAILURE_SECONDS
-from rapidvet.app.settings import GENERATE_SECRET_KEY
+from rapidvet.app.settings import GENERATE_SECRET_KEY, GENERATE_SECRET_KEY_PYTHON
 from rapidvet.app.store import Store
 
 # Exactly what the App needs: check runs, the merge-record commit and its comment, review
@@ -91,6 +93,18 @@ def manifest(base_url: str, org: str) -> dict[str, Any]:
     }
 
 
+def loopback(url: str) -> bool:
+    """Whether `url` names this host only (localhost, 127.0.0.0/8, ::1): GitHub cannot reach it
+    unless it runs here too."""
+    host = URL(url).host or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def new_app_url(web_url: str, org: str) -> str:
     """GitHub's "new App" page: under an organization, or the signed-in user."""
     if org:
@@ -106,28 +120,41 @@ async def setup_page(request: web.Request) -> web.StreamResponse:
     return await _unconfigured(request, registration)
 
 
+async def _render_setup(
+    request: web.Request, context: dict[str, Any], status: int = 200
+) -> web.Response:
+    """setup.html, whichever step: each shows what the App will ask for, as the page promises."""
+    asks = {"permissions": PERMISSIONS, "events": EVENTS}
+    return await render(request, "setup.html", asks | context, status=status)
+
+
 async def _unconfigured(request: web.Request, registration: Registration) -> web.Response:
     settings = registration.settings
     if settings.secret_key is None:
-        return await render(request, "setup.html", {"generate_command": GENERATE_SECRET_KEY})
+        commands = [GENERATE_SECRET_KEY, GENERATE_SECRET_KEY_PYTHON]
+        return await _render_setup(request, {"generate_commands": commands})
     if not await setup_allowed(request):
         return await _ask_code(request)
     org = request.query.get("org", "").strip()
     if org and not OWNER_NAME.fullmatch(org):
         error = f"{org!r} is not a GitHub organization name."
-        return await render(request, "setup.html", {"org": org, "org_error": error}, status=400)
+        return await _render_setup(request, {"org": org, "org_error": error}, status=400)
     base = public_url(request)
-    state = await begin_round_trip(request, "manifest")
     app_manifest = manifest(base, org)
     context: dict[str, Any] = {
         "org": org,
-        "action": new_app_url(settings.web_url, org) + "?" + urlencode({"state": state}),
-        "manifest_json": json.dumps(app_manifest),
         "manifest": app_manifest,
         "public_url": base,
-        "public_url_set": settings.public_url is not None,
+        "loopback": loopback(base),
+        # Without the setting the addresses come from the Host header this browser sent: only
+        # a loopback one is taken as is (the admin on the server, or a GitHub on this host).
+        "register_blocked": settings.public_url is None and not loopback(base),
     }
-    return await render(request, "setup.html", context)
+    if not context["register_blocked"]:
+        state = await begin_round_trip(request, "manifest")
+        context["action"] = new_app_url(settings.web_url, org) + "?" + urlencode({"state": state})
+        context["manifest_json"] = json.dumps(app_manifest)
+    return await _render_setup(request, context)
 
 
 @routes.post("/setup/code", name="setup_code")
@@ -153,7 +180,7 @@ async def _ask_code(request: web.Request, error: str = "", status: int = 200) ->
     """The page's form asking for the set-up code, with what was wrong with the last one."""
     github = request.app[REGISTRATION].settings.web_url
     context = {"ask_code": True, "code_error": error, "github": github}
-    return await render(request, "setup.html", context, status=status)
+    return await _render_setup(request, context, status=status)
 
 
 def _set_up_already() -> PageError:
