@@ -12,13 +12,17 @@ Glob entries match docnames the Sphinx way: `*` and `?` stay inside one folder, 
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
 import yaml
+
+from rapidvet.checks.glob import Glob, Step, literal
 
 DEFAULT_SUMMARY = "SUMMARY.md"
 PAGE_SUFFIXES = (".md", ".rst")
@@ -32,9 +36,7 @@ _INLINE_LINK = re.compile(
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//")
 _TOCTREE = re.compile(r"^(?P<indent>[ \t]*)\.\.[ \t]+toctree::[ \t]*$")
 _OPTION = re.compile(r"^:(?P<name>[\w-]+):")
-_EXPLICIT_TITLE = re.compile(r"^(?P<title>.+?)\s*<(?P<target>.*?)>$")
 _GLOB_CHARS = re.compile(r"[*?\[]")
-_GLOB_PART = re.compile(r"\*\*|\*|\?|\[!?[^\]]+\]|[^*?\[]+|\[")
 
 
 def summary_paths(text: str, base: str = "", *, root: str | None = None) -> frozenset[str]:
@@ -88,11 +90,13 @@ def toctree_paths(text: str, base: str, *, source_root: str = "") -> frozenset[s
     """
     paths: set[str] = set()
     for entry, glob in _toctree_entries(text.splitlines()):
-        explicit = _EXPLICIT_TITLE.match(entry)
-        target = explicit["target"] if explicit else entry
+        explicit = _explicit_target(entry)
+        target = entry if explicit is None else explicit
         if target == "self" or _SCHEME.match(target):
             continue
-        if not glob or explicit:  # a literal name: bracket its glob characters for `listed`
+        if (
+            not glob or explicit is not None
+        ):  # a literal name: bracket its glob characters for `listed`
             target = _GLOB_CHARS.sub(lambda m: f"[{m[0]}]", target)
         path = _resolved(_without_suffix(target), base, source_root)
         if path:
@@ -111,7 +115,7 @@ def listed(path: str, toc: frozenset[str]) -> bool:
 
 
 @lru_cache(maxsize=16)
-def _entries(toc: frozenset[str]) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+def _entries(toc: frozenset[str]) -> tuple[frozenset[str], tuple[Glob, ...]]:
     """Literal entries as keys, glob entries as compiled patterns (cached: one TOC, many pages)."""
     patterns = tuple(_glob(e) for e in toc if _GLOB_CHARS.search(e))
     exact = frozenset(_key(e) for e in toc if not _GLOB_CHARS.search(e))
@@ -132,23 +136,65 @@ def _without_suffix(path: str) -> str:
     return path
 
 
-def _glob(pattern: str) -> re.Pattern[str]:
-    """Sphinx glob semantics; `[*]` (an escaped literal from a non-glob entry) stays literal."""
-    parts = []
-    for part in _GLOB_PART.findall(pattern):
+def _glob(pattern: str) -> Glob:
+    """Sphinx glob semantics; `[*]` (an escaped literal from a non-glob entry) stays literal.
+    A set is literal characters, no ranges; `*`, `?` and `[!...]` never take a `/`, and `**`
+    takes anything but a newline (as `.*` did)."""
+    steps = []
+    for part in _glob_parts(pattern):
         if part == "**":
-            parts.append(".*")
+            steps.append(Step(lambda char: char != "\n", star=True))
         elif part == "*":
-            parts.append("[^/]*")
+            steps.append(Step(_in_folder, star=True))
         elif part == "?":
-            parts.append("[^/]")
+            steps.append(Step(_in_folder))
         elif part.startswith("[") and len(part) > 2:
-            negated = part.startswith("[!")
-            body = re.escape(part[2 if negated else 1 : -1])
-            parts.append(f"[^/{body}]" if negated else f"[{body}]")
+            steps.append(_set_step(part))
         else:
-            parts.append(re.escape(part))
-    return re.compile("".join(parts))
+            steps.extend(literal(char) for char in part)
+    return Glob(tuple(steps))
+
+
+def _in_folder(char: str) -> bool:
+    return char != "/"
+
+
+def _set_step(part: str) -> Step:
+    """`[abc]` or `[!abc]` as one step."""
+    if part.startswith("[!"):
+        excluded = frozenset(part[2:-1]) | {"/"}
+        return Step(lambda char: char not in excluded)
+    members = frozenset(part[1:-1])
+    return Step(lambda char: char in members)
+
+
+def _glob_parts(pattern: str) -> Iterator[str]:
+    """`**`, `*`, `?`, a `[set]`, a lone `[`, or a run of other characters, in one pass."""
+    i, close = 0, None  # `close`: the next `]`, or len(pattern) once none is left
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**", i):
+            end = i + 2
+        elif char in "*?":
+            end = i + 1
+        elif char == "[":
+            if close is None or close <= i:  # found once, not again for every `[`
+                found = pattern.find("]", i + 1)
+                close = found if found != -1 else len(pattern)
+            end = close + 1 if i + 1 < close < len(pattern) else i + 1
+        else:
+            end = next((j for j in range(i + 1, len(pattern)) if pattern[j] in "*?["), len(pattern))
+        yield pattern[i:end]
+        i = end
+
+
+def _explicit_target(entry: str) -> str | None:
+    r"""The target of a `Title <target>` entry, else None. A stripped entry with a title
+    before its first `<` and `>` last, as the regex `^(.+?)\s*<(.*?)>$` read it."""
+    opening = entry.find("<", 1)
+    if opening == -1 or not entry.endswith(">"):
+        return None
+    return entry[opening + 1 : -1]
 
 
 def _toctree_entries(lines: list[str]) -> list[tuple[str, bool]]:
@@ -158,16 +204,17 @@ def _toctree_entries(lines: list[str]) -> list[tuple[str, bool]]:
         directive = _TOCTREE.match(line)
         if directive is None:
             continue
-        body = _directive_body(lines[number + 1 :], len(directive["indent"]))
+        body = _directive_body(lines, number + 1, len(directive["indent"]))
         options = [o["name"] for o in map(_OPTION.match, body) if o]
         entries.extend((entry, "glob" in options) for entry in body if not _OPTION.match(entry))
     return entries
 
 
-def _directive_body(lines: list[str], indent: int) -> list[str]:
-    """The stripped, non-blank lines indented deeper than the directive."""
+def _directive_body(lines: list[str], start: int, indent: int) -> list[str]:
+    """The stripped, non-blank lines from `start` on indented deeper than the directive
+    (read in place: a copy of the rest of the file per directive is quadratic)."""
     body = []
-    for line in lines:
+    for line in itertools.islice(lines, start, None):
         if line.strip() and len(line) - len(line.lstrip()) <= indent:
             break
         if line.strip():

@@ -8,19 +8,20 @@ without a leading slash; matching is case-sensitive like GitHub's file system.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidvet.checks.glob import Glob, any_char, literal
+from rapidvet.checks.glob import Step as GlobStep
 from rapidvet.workflows.rapid_config import PathRule
 
 _GLOBSTAR = "**"
 # One whole path segment, for a lone `*` and for "something beneath" a directory.
-_ANY_NAME = re.compile(".+", re.DOTALL)
+_ANY_NAME = Glob((GlobStep(any_char), GlobStep(any_char, star=True)))
 
 # A step matches one path segment (a compiled name) or, as None, any number of them (`**`).
-Step = re.Pattern[str] | None
+Step = Glob | None
 
 
 class PatternError(ValueError):
@@ -99,30 +100,20 @@ def _split(pattern: str) -> list[str]:
     return parts
 
 
-def _name(name: str) -> re.Pattern[str]:
-    """One segment as written (not `**`), compiled; `*` and `?` stay within the segment."""
+def _name(name: str) -> Glob:
+    """One segment as written (not `**`); `*` and `?` stay within the segment."""
     if name == "*":
         return _ANY_NAME
-    # The literal pieces between stars; a run of stars counts as one star.
-    chunks: list[str] = [""]
-    previous = ""
+    steps: list[GlobStep] = []
     chars = iter(name)
     for char in chars:
         if char == "*":
-            if previous != "*":
-                chunks.append("")
+            steps.append(GlobStep(any_char, star=True))
         elif char == "?":
-            chunks[-1] += "."
+            steps.append(GlobStep(any_char))
         else:
-            chunks[-1] += re.escape(next(chars) if char == "\\" else char)
-        previous = char
-    if len(chunks) == 1:
-        return re.compile(chunks[0], re.DOTALL)
-    first, *middle, last = chunks
-    # Each middle piece taken at its leftmost place, atomically: that placement never
-    # loses a match, and it keeps names like `*a*a*a*b` from backtracking.
-    middles = "".join(f"(?>.*?{chunk})" for chunk in middle)
-    return re.compile(f"{first}{middles}.*{last}", re.DOTALL)
+            steps.append(literal(next(chars) if char == "\\" else char))
+    return Glob(tuple(steps))
 
 
 def _steps(names: list[str], anchored: bool) -> tuple[Step, ...]:

@@ -13,11 +13,11 @@ for any text and `?` for one character ("FY2? Sales VPMOM").
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from rapidvet.checks.glob import Glob, Step, any_char, literal
 from rapidvet.checks.model import Block
 from rapidvet.checks.rapid_line import parse_rapid_line
 from rapidvet.workflows.changes import normalized_title
@@ -66,6 +66,11 @@ class Holder:
         """The team slug (what GitHub's review requests take), without the org."""
         return self.handle.rsplit("/", 1)[1] if self.handle and self.is_team else None
 
+    def outside(self, org: str | None) -> bool:
+        """Whether this is a team of another organization than `org` (None: any goes)."""
+        owner = self.handle[1:].split("/", 1)[0] if self.handle and self.is_team else None
+        return org is not None and owner is not None and owner.casefold() != org.casefold()
+
     @property
     def key(self) -> str:
         """Identity for comparisons: logins and team slugs are case-insensitive."""
@@ -112,10 +117,15 @@ def title_matches(pattern: str, title: str) -> bool:
     wanted, text = normalized_title(pattern), normalized_title(title)
     if not any(char in wanted for char in "*?"):
         return wanted in text
-    regex = "".join(
-        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in wanted
+    steps = (
+        Step(any_char, star=True)
+        if char == "*"
+        else Step(any_char)
+        if char == "?"
+        else literal(char)
+        for char in wanted
     )
-    return re.fullmatch(regex, text, re.DOTALL) is not None
+    return Glob(tuple(steps)).fullmatch(text)
 
 
 def config_roles(config: RapidConfig, path: str, block: Block) -> BlockRoles | None:
