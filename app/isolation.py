@@ -31,6 +31,7 @@ log = logging.getLogger("rapidvet.isolation")
 T = TypeVar("T")
 CHILDREN = 2  # one check may run while another waits on GitHub; the machine has 2 cores
 # Imported once in the fork server, so a new child (after a kill) starts without importing.
+QUEUE_GRACE = 5.0  # seconds, see `checked`
 PRELOAD = ["rapidvet.app.evaluation", "rapidvet.app.snapshots"]
 
 
@@ -120,14 +121,22 @@ async def checked(function: Callable[..., T], *args: Any) -> T:
     if budget.left <= 0:
         raise _gave_up(f"checking took longer than {limits.seconds:g} s", "timeout")
     try:
-        spent, result = await budget.pool.run(function, args, budget.left)
+        # pebble's timeout counts from when a child takes the task; a task whose child dies
+        # before taking it would wait for ever. Queued behind the other jobs (at most one
+        # budget with the worker's 4 jobs on 2 children), it has this long in all.
+        waited = budget.left + limits.seconds + QUEUE_GRACE
+        spent, result = await asyncio.wait_for(budget.pool.run(function, args, budget.left), waited)
     except TimeoutError:
         budget.left = 0
         raise _gave_up(f"checking took longer than {limits.seconds:g} s", "timeout") from None
     except MemoryError:
         raise _gave_up(f"checking needed more than {limits.memory_mb} MB", "memory") from None
     except ProcessExpired as err:
-        reason = f"the checking process stopped unexpectedly (exit code {err.exitcode})"
+        # Past RLIMIT_AS the child may die in its own plumbing rather than raise in the check.
+        reason = (
+            f"the checking process stopped (exit code {err.exitcode});"
+            f" it may have needed more than {limits.memory_mb} MB"
+        )
         raise _gave_up(reason, "crashed") from None
     budget.left -= spent
     return result
