@@ -72,6 +72,7 @@ def judge(snapshot: PullSnapshot, today: date, started: datetime) -> Evaluation:
         snapshot.texts_at,
         snapshot.teams,
         snapshot.head_config,
+        owner_repo(pull.repo)["owner"],
     )
     decision = decide(request)
     options = config.check_options(today)
@@ -115,7 +116,7 @@ async def assess(
             if r.holder.is_team and r.holder.handle
         }
         if teams:
-            snapshot.teams = await read_teams(gh, teams)
+            snapshot.teams = await read_teams(gh, repo, teams)
             evaluation = await checked(judge, snapshot, today, started)
     except GaveUp as gave_up:
         raise PullGaveUp(snapshot.pull, gave_up, started) from gave_up

@@ -20,6 +20,7 @@ from rapidvet.workflows.config_loader import CONFIG_LOCATIONS, load_config
 from rapidvet.workflows.pull_request import FileVersions, is_markdown
 from rapidvet.workflows.rapid_config import RapidConfig
 from rapidvet.workflows.reviews import Review, latest_reviews
+from rapidvet.workflows.roles import Holder
 
 PULL = "/repos/{owner}/{repo}/pulls/{number}"
 FILES = "/repos/{owner}/{repo}/pulls/{number}/files{?per_page}"
@@ -216,10 +217,15 @@ async def _texts_at_review_commits(gh: GitHubAPI, snapshot: PullSnapshot) -> Non
     snapshot.texts_at[pull.head_sha] = {p: head for p, (_, head) in snapshot.files.items()}
 
 
-async def read_teams(gh: GitHubAPI, handles: Iterable[str]) -> dict[str, frozenset[str]]:
-    """Members of each `@org/team` handle, keyed by team slug."""
+async def read_teams(gh: GitHubAPI, repo: str, handles: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Members of each `@org/team` handle of the organization that owns `repo`, keyed by
+    team slug. Other organizations' teams are not looked up: the job's client may not, and
+    the decision reports them as holders nobody can stand for."""
+    owner = owner_repo(repo)["owner"]
     teams: dict[str, frozenset[str]] = {}
     for handle in sorted(set(handles)):
+        if Holder(handle, handle).outside(owner):
+            continue
         org, slug = handle.lstrip("@").split("/", 1)
         members = gh.getiter(TEAM_MEMBERS, {"org": org, "team_slug": slug, "per_page": "100"})
         teams[slug] = frozenset([str(m["login"]) async for m in members])

@@ -4,12 +4,14 @@ review histories checked against a reference written from the rules, not the eng
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rapidvet.checks.model import Severity
 from rapidvet.workflows.approval import PREVIOUS_DECIDER, Conclusion, RowState
 from rapidvet.workflows.decision import decide
 from rapidvet.workflows.reviews import Review, latest_reviews
@@ -229,6 +231,27 @@ def test_a_team_without_known_members_cannot_be_satisfied():
     decision = decide(request(team_config(), [changed()], [review("dee"), review("mo")]))
     assert state(decision, "A", "@acme/mlt") is WAITING
     assert "team-unknown" in codes(decision)
+
+
+@pytest.mark.parametrize("org", ["acme", "ACME"])
+def test_a_team_of_another_organization_fails_the_review_and_is_never_asked(org):
+    # A review request names a team by slug: the acme team of that slug must not be asked.
+    cfg = config(rule(D="@dee", A="@other/mlt"))
+    asked = request(cfg, [changed()], [review("dee")], teams=TEAM)
+    decision = decide(replace(asked, org=org))
+    [note] = [note for note in decision.notes if note.code == "team-foreign"]
+    assert (note.severity, decision.conclusion) == (Severity.ERROR, FAILURE)
+    assert note.message.endswith(
+        f"@other/mlt is not a team of {org}; only teams of the repository's organization "
+        "can hold roles"
+    )
+    assert decision.requests.blocking.teams == decision.requests.input.teams == ()
+
+
+def test_a_team_of_the_repository_organization_is_not_foreign_whatever_its_case():
+    decision = decide(replace(request(team_config(), [changed()], teams=TEAM), org="ACME"))
+    assert "team-foreign" not in codes(decision)
+    assert decision.requests.blocking.teams == ("mlt",)
 
 
 # --- the author -----------------------------------------------------------------------

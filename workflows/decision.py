@@ -58,7 +58,8 @@ class PullRequest:
 @dataclass(frozen=True)
 class ReviewRequest:
     """Everything `decide` needs. `config` is the base branch's; `head_config` the head
-    branch's when the pull request changes it. `teams`: team slug -> member logins.
+    branch's when the pull request changes it. `org`: the repository owner, whose teams
+    alone can hold roles (None: any). `teams`: team slug -> member logins.
     `hashes`: for each commit a review was given on, the `block_hashes` of every changed
     file at that commit, merged into one mapping (an approval on a commit missing here
     counts as stale, unless it is the head commit)."""
@@ -70,6 +71,7 @@ class ReviewRequest:
     teams: Mapping[str, frozenset[str]] = field(default_factory=dict)
     hashes: Mapping[str, Mapping[BlockKey, str]] = field(default_factory=dict)
     head_config: RapidConfig | None = None
+    org: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,16 @@ def decide(request: ReviewRequest) -> Decision:
         if plan.previous is not None:
             notes.append(roles_changed_note(block, plan.changes, plan.previous))
         notes += unresolved_notes(block_rows)
-        notes += team_notes(block_rows, request.teams)
+        notes += team_notes(block_rows, request.teams, request.org)
     notes = list(dict.fromkeys(notes))  # one note per cause, even when it repeats per row
     rows = role_rows(assignments, request.reviews, ballot)
     failing = any(note.severity is Severity.ERROR for note in notes)
     outcome = conclusion(rows, failing)
     candidates = unblocks(rows, request.reviews, ballot, failing)
     unavailable = frozenset(resolve_holder(n, config.aliases).key for n in config.unavailable)
+    # Another organization's team is never asked: a request names a team by slug alone,
+    # which would ask the repository organization's team of that name.
+    unavailable |= {a.holder.key for a in assignments if a.holder.outside(request.org)}
     asks = requests(rows, candidates, request.reviews, ballot, unavailable)
     output = check_output(outcome, rows, notes, asks, candidates)
     return Decision(

@@ -119,12 +119,23 @@ def author_notes(roles: BlockRoles, block: ChangedBlock, ballot: Ballot) -> Iter
 
 
 def team_notes(
-    assignments: Iterable[Assignment], teams: Mapping[str, frozenset[str]]
+    assignments: Iterable[Assignment], teams: Mapping[str, frozenset[str]], org: str | None
 ) -> Iterator[Note]:
-    """Team holders of required roles with no known members: no review can count for them."""
+    """Team holders no review can count for: teams of another organization than the
+    repository's `org`, which the App may not look up (a typo, or a stranger's branch), and
+    teams of required roles with no known members."""
     for a in assignments:
         team = a.holder.team
-        if a.required and team is not None and not teams.get(team):
+        if a.holder.outside(org):
+            yield Note(
+                "team-foreign",
+                Severity.ERROR,
+                f"{_title(a.block)}: {a.holder.handle} is not a team of {org}; only teams of "
+                "the repository's organization can hold roles",
+                a.source.path,
+                a.source.line,
+            )
+        elif a.required and team is not None and not teams.get(team):
             yield Note(
                 "team-unknown",
                 Severity.WARNING,

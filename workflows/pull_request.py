@@ -42,9 +42,11 @@ def review_request(
     texts_at: Mapping[str, Mapping[str, str | None]],
     teams: Mapping[str, frozenset[str]] | None = None,
     head_config: RapidConfig | None = None,
+    org: str | None = None,
 ) -> ReviewRequest:
     """`texts_at`: for each commit a review was given on, the changed files' texts there,
-    so an approval can be judged against the block content it saw."""
+    so an approval can be judged against the block content it saw; `org`: the repository
+    owner, whose teams alone can hold roles."""
     kinds = config.checks.kinds
     hashes: dict[str, dict[BlockKey, str]] = {}
     for commit, texts in texts_at.items():
@@ -61,4 +63,5 @@ def review_request(
         teams=dict(teams or {}),
         hashes=hashes,
         head_config=head_config,
+        org=org,
     )

@@ -13,7 +13,7 @@ import pytest
 
 from rapidvet.app.check_runs import RAPID
 from rapidvet.workflows.config_errors import MAX_PROBLEMS
-from tests.e2e import open_handbook
+from tests.e2e import CONFIG, FILES, open_handbook
 from tests.test_config_limits import alias_bomb, many_bad_holders
 from tests.test_hostile_webhooks import rss_mib
 
@@ -65,3 +65,30 @@ def test_a_branch_rapid_yml_with_tens_of_thousands_of_problems_lists_the_first(
         assert summary.endswith(f"… and {40_001 - MAX_PROBLEMS} more problems; fix these first")
         assert len(summary) < 65_535
         assert len(run["annotations"]) == MAX_PROBLEMS + 1
+
+
+def test_a_team_of_another_organization_is_reported_and_never_looked_up(
+    fake_github: Any, tmp_path: Path
+) -> None:
+    # The job's client may read only its own organization's teams: asking for this one
+    # killed the job, so a typo or a stranger's RAPID line stopped every evaluation.
+    policy = CONFIG.replace('"@acme/leads"', '"@other-org/leads"')
+    with ExitStack() as stack:
+        handbook = open_handbook(
+            stack, fake_github, tmp_path, {**FILES, ".github/rapid.yml": policy}
+        )
+        fake_github.set_team_members("other-org", "leads", ["mallory"])
+        handbook.send("pull_request.opened")
+        run = handbook.check_run(RAPID)
+        assert handbook.dead_jobs() == []
+        assert run["conclusion"] == "failure"
+        assert (
+            "@other-org/leads is not a team of acme; only teams of the repository's "
+            "organization can hold roles"
+        ) in run["output"]["text"]
+        paths = [request["path"] for request in fake_github.requests()]
+        assert not [path for path in paths if path.startswith("/orgs/other-org")]
+        asked = [
+            r["body"] for r in fake_github.requests() if r["path"].endswith("/requested_reviewers")
+        ]
+        assert asked and all(body["team_reviewers"] == [] for body in asked)
