@@ -55,19 +55,29 @@ class MergeRecordFailed(Exception):
     """The base branch kept moving; the comment says the record was not written."""
 
 
+class BranchProtected(Exception):
+    """A branch rule (ruleset or classic protection) refused the App's commit: trying again
+    cannot help, a follow-up pull request can."""
+
+
+# How GitHub words a ref update a branch rule refused (a 422, like a lost race).
+RULE_REFUSALS = ("Repository rule violations found", "Protected branch update failed")
+
+
 @dataclass
 class Progress:
     """What is done for one merged pull request, kept in the store between tries."""
 
     commit: str | None = None
     comment: int | None = None
+    refused: str | None = None  # why the base branch refused a direct record, if it did
 
     @classmethod
     def load(cls, raw: str | None) -> Progress:
         return cls(**json.loads(raw)) if raw else cls()
 
     def dumps(self) -> str:
-        return json.dumps({"commit": self.commit, "comment": self.comment})
+        return json.dumps({"commit": self.commit, "comment": self.comment, "refused": self.refused})
 
 
 def _key(repo: str, number: int, merge_sha: str) -> str:
@@ -106,23 +116,60 @@ async def record(gh: GitHubAPI, store: Store, evaluation: Evaluation, web_url: s
     failure = None
     if decisions and mode != "off" and progress.commit is None:
         try:
-            branch = pull.base_ref if mode == "direct" else await _follow_up_branch(gh, evaluation)
-            progress.commit, outcome = await _commit(gh, evaluation, merged, decisions, branch)
-            if mode == "pull_request" and outcome is not None:
-                await _follow_up_pull(gh, evaluation, branch, outcome)
+            outcome = await _write(gh, evaluation, merged, decisions, progress, mode == "direct")
         except MergeRecordFailed as err:
             failure = str(err)
         store.put_value("merge_record", key, progress.dumps())
     if outcome is None:
         outcome = await _current_record(gh, evaluation, merged, decisions)
-    body = (
-        outcome.comment if failure is None else f"{outcome.comment}\n\n**Not recorded:** {failure}"
-    )
+    body = outcome.comment + _refused_note(pull.base_ref, _follow_up_name(evaluation), progress)
+    if failure is not None:
+        body += f"\n\n**Not recorded:** {failure}"
     first_try = store.claim_value("merge_comment_intent", key, "1")
     progress.comment = await _comment_once(gh, pull.repo, pull.number, merged, body, first_try)
     store.put_value("merge_record", key, progress.dumps())
-    timeline.merge_recorded(store, pull, progress.commit, progress.comment, web_url)
+    timeline.merge_recorded(
+        store, pull, progress.commit, progress.comment, web_url, refused=progress.refused
+    )
     return progress
+
+
+async def _write(
+    gh: GitHubAPI,
+    evaluation: Evaluation,
+    merged: MergedPullRequest,
+    decisions: list[Any],
+    progress: Progress,
+    direct: bool,
+) -> MergeRecord | None:
+    """Commit the record on the base branch (`direct`) or a follow-up pull request's branch;
+    when a branch rule refuses the direct commit, through a follow-up pull request after all."""
+    if direct:
+        try:
+            base = evaluation.snapshot.pull.base_ref
+            progress.commit, outcome = await _commit(gh, evaluation, merged, decisions, base)
+            return outcome
+        except BranchProtected as refused:
+            log.info("a branch rule refused the direct record; opening a follow-up pull request")
+            progress.refused = str(refused)
+    branch = await _follow_up_branch(gh, evaluation)
+    progress.commit, outcome = await _commit(gh, evaluation, merged, decisions, branch)
+    if outcome is not None:
+        await _follow_up_pull(gh, evaluation, branch, outcome)
+    return outcome
+
+
+def _refused_note(base: str, follow_up: str, progress: Progress) -> str:
+    """What the decision comment adds when the base branch refused the direct record."""
+    if progress.refused is None:
+        return ""
+    reason = progress.refused.strip().replace("\n\n", " ")
+    return (
+        f"\n\n**Recorded through a follow-up pull request:** `{base}` refused the App's direct "
+        f"commit ({reason}), so the record waits on the branch `{follow_up}` for a merge. "
+        "To record directly, add the App to the rule's bypass list (`rapidvet doctor` says "
+        "which rule)."
+    )
 
 
 async def _files(
@@ -218,6 +265,8 @@ async def _commit(
                 data={"sha": commit["sha"], "force": False},
             )
         except BadRequest as err:
+            if err.status_code == 422 and str(err).startswith(RULE_REFUSALS):
+                raise BranchProtected(str(err)) from err
             if err.status_code in (409, 422):
                 log.info("base branch moved while recording; reading it again")
                 continue

@@ -173,6 +173,9 @@ def _event(event: Mapping[str, Any], pull_url: str, links: _Links) -> View:
         text, url = f"Merge record committed as {event['sha'][:7]}", event["url"]
     elif kind == timeline.MERGE_COMMENT:
         text, url = "Decision comment posted", event["url"]
+    elif kind == timeline.MERGE_REFUSED:
+        reason = " ".join(event["reason"].split())
+        text = f"{event['branch']} refused the direct record ({reason}): follow-up pull request"
     return {"at": event["at"], "kind": kind, "text": text, "url": url}
 
 

@@ -30,6 +30,7 @@ CHECK_RUN = "check_run"
 REVIEWERS = "reviewers_requested"
 MERGE_COMMIT = "merge_commit"
 MERGE_COMMENT = "merge_comment"
+MERGE_REFUSED = "merge_refused"
 
 Event = dict[str, Any]
 
@@ -124,11 +125,20 @@ def reviewers_requested(
 
 
 def merge_recorded(
-    store: Store, pull: PullInfo, commit: str | None, comment: int | None, web_url: str
+    store: Store,
+    pull: PullInfo,
+    commit: str | None,
+    comment: int | None,
+    web_url: str,
+    *,
+    refused: str | None = None,
 ) -> None:
     """The merge record's commit (none in mode `off`, or when it could not be written) and
-    its decision comment."""
+    its decision comment; `refused`: why the base branch refused the direct record, which
+    went to a follow-up pull request instead."""
     subject = pull_subject(pull.repo, pull.number)
+    if refused is not None:
+        append(store, subject, MERGE_REFUSED, branch=pull.base_ref, reason=refused.strip())
     if commit is not None:
         append(
             store, subject, MERGE_COMMIT, sha=commit, url=f"{web_url}/{pull.repo}/commit/{commit}"
