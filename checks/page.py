@@ -21,29 +21,108 @@ class PageReport:
     findings: tuple[Finding, ...]
 
 
+@dataclass(frozen=True)
+class _Screen:
+    """The kinds' names, first and last section labels, each as an alternation of literals
+    (no quantifier, so no backtracking); the line structure around them is read by hand."""
+
+    names: re.Pattern[str]
+    firsts: re.Pattern[str]
+    lasts: re.Pattern[str]
+
+
 @lru_cache(maxsize=8)
-def _screens(kinds: tuple[Kind, ...]) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    names = "|".join(re.escape(kind.name) for kind in kinds)
-    firsts = "|".join(re.escape(kind.sections[0]) for kind in kinds)
-    lasts = "|".join(re.escape(kind.sections[-1]) for kind in kinds)
-    flags = re.IGNORECASE | re.MULTILINE
-    # A kind named on a line that can be a title: heading, bold line, table row, HTML heading,
-    # or a line underlined as a setext heading.
-    titled = re.compile(
-        rf"^[ \t]*(?:#{{1,6}}[ \t]|\*\*|__|\||<h[1-6]).*?(?:{names})"
-        rf"|^[^\n]*(?:{names})[^\n]*\n[ \t]*(?:=+|-+)[ \t]*$",
-        flags,
+def _screen(kinds: tuple[Kind, ...]) -> _Screen:
+    def words(texts: list[str], boundary: str) -> re.Pattern[str]:
+        return re.compile(f"(?:{'|'.join(map(re.escape, texts))}){boundary}", re.IGNORECASE)
+
+    return _Screen(
+        words([kind.name for kind in kinds], ""),
+        words([kind.sections[0] for kind in kinds], r"\b"),
+        words([kind.sections[-1] for kind in kinds], r"\b"),
     )
-    label = r"^[ \t]*(?:#{{1,6}}[ \t]+|[-*+>|][ \t]*|\*\*|__)*(?:{})\b"
-    return titled, re.compile(label.format(firsts), flags), re.compile(label.format(lasts), flags)
 
 
 def may_hold_plan(text: str, options: CheckOptions) -> bool:
     """Cheap screen before a full parse: a plan's page names its kind where a title can
     stand, or, for a plan under another heading, starts lines with its first and last
     section labels."""
-    titled, first, last = _screens(tuple(options.kinds))
-    return bool(titled.search(text) or (first.search(text) and last.search(text)))
+    screen = _screen(tuple(options.kinds))
+    lines = text.split("\n")
+    if any(_titled(lines, number, screen.names) for number in range(len(lines))):
+        return True
+    return any(_labelled(line, screen.firsts) for line in lines) and any(
+        _labelled(line, screen.lasts) for line in lines
+    )
+
+
+def _titled(lines: list[str], number: int, names: re.Pattern[str]) -> bool:
+    """Whether a kind is named on a line that can be a title: a heading, bold line, table row
+    or HTML heading, or a line underlined as a setext heading."""
+    line = lines[number]
+    below = lines[number + 1].strip(" \t") if number + 1 < len(lines) else ""
+    if below and below.count(below[0]) == len(below) and below[0] in "=-":
+        return names.search(line) is not None
+    start = _title_text_start(line)
+    return start is not None and names.search(line, start) is not None
+
+
+def _title_text_start(line: str) -> int | None:
+    """Where the text after a title's opening mark starts (`# `, `**`, `__`, `|`, `<hN`)."""
+    indent = len(line) - len(line.lstrip(" \t"))
+    rest = line[indent:]
+    hashes = len(rest) - len(rest.lstrip("#"))
+    if 1 <= hashes <= 6 and rest[hashes : hashes + 1] in (" ", "\t"):
+        return indent + hashes + 1
+    if rest.startswith(("**", "__")):
+        return indent + 2
+    if rest.startswith("|"):
+        return indent + 1
+    if rest[:2] in ("<h", "<H") and rest[2:3] in tuple("123456"):
+        return indent + 3
+    return None
+
+
+def _labelled(line: str, labels: re.Pattern[str]) -> bool:
+    """Whether a label starts `line` after heading, list, quote, table or emphasis marks.
+
+    The marks are `#`{1,6} and blanks, one of `-*+>|` and optional blanks, or `__`, repeated;
+    each place where such a run can end is tried (a regex over the repetition backtracked
+    exponentially on a run of `*`)."""
+    position, hashes, state = 0, 0, _MARKED
+    while True:
+        if state != _IN_MARK and labels.match(line, position):
+            return True
+        if position == len(line):
+            return False
+        state, hashes = _next_mark_state(state, hashes, line[position])
+        if state == _DEAD:
+            return False
+        position += 1
+
+
+# States of the mark scanner: after marks that blanks may follow, after `__` (no blank
+# may follow), inside a `#` run or after one `_` (a mark not finished), or no marks at all.
+_MARKED, _AFTER_UNDERSCORES, _IN_MARK, _DEAD = range(4)
+
+
+def _next_mark_state(state: int, hashes: int, char: str) -> tuple[int, int]:
+    """(state, `#` count) after `char`; `hashes` counts a `#` run, -1 after a single `_`."""
+    if state == _IN_MARK:
+        if hashes == -1:
+            return (_AFTER_UNDERSCORES, 0) if char == "_" else (_DEAD, 0)
+        if char == "#":
+            return (_IN_MARK, hashes + 1) if hashes < 6 else (_DEAD, 0)
+        return (_MARKED, 0) if char in " \t" else (_DEAD, 0)
+    if char in " \t":
+        return (_MARKED, 0) if state == _MARKED else (_DEAD, 0)
+    if char in "-*+>|":
+        return _MARKED, 0
+    if char == "#":
+        return _IN_MARK, 1
+    if char == "_":
+        return _IN_MARK, -1
+    return _DEAD, 0
 
 
 def _unchecked(path: str, why: str, fix: str, options: CheckOptions) -> PageReport:
