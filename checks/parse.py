@@ -11,9 +11,9 @@ heading that names no kind is a "headless" plan and is found too.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import pairwise, takewhile
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -32,12 +32,16 @@ SYNONYMS = {
 METADATA_KEYS = ("period", "rapid", "vetted date", "previous versions")
 LABEL_MAX = 60  # characters: a section label with its markup is never longer
 BOLD_LEVEL = 7  # a whole-line **title** ranks below every real heading
-_TITLE_TRAILERS = re.compile(
-    r"(\s*(\((tba|tbd|wip|draft|fy\s?\d{2,4}|\d{1,3}\s?%)\)|fy\s?\d{2,4}|plans?|\d{4}))+$",
-    re.IGNORECASE,
+# One trailer a plan title may end with ("(TBA)", "FY20", "Plans", "2021"), at most
+# _TRAILER_MAX characters long; titles lose a run of them, blanks between, from their end.
+_TITLE_TRAILER = re.compile(
+    r"\((tba|tbd|wip|draft|fy\s?\d{2,4}|\d{1,3}\s?%)\)|fy\s?\d{2,4}|plans?|\d{4}", re.IGNORECASE
 )
+_TRAILER_MAX = len("(fy 2020)")
+# A line opening with TBD may follow blank lines: `[^\S\n]*` keeps the blanks before it to
+# its own line, where `^\s*` rescanned a run of blank lines from each of them.
 _PLACEHOLDER_BODY = re.compile(
-    r"\bto be added\b|^\s*(tbd|tba)\b|\bcoming soon\b", re.IGNORECASE | re.MULTILINE
+    r"\bto be added\b|^[^\S\n]*(tbd|tba)\b|\bcoming soon\b", re.IGNORECASE | re.MULTILINE
 )
 _PLACEHOLDER_TITLE = re.compile(r"\((tba|tbd)\)", re.IGNORECASE)
 _EMPHASIS = "*_~"
@@ -65,12 +69,35 @@ def plain(text: str) -> str:
     text = _ESCAPE.sub(r"\1", text)
     for entity, char in _ENTITIES.items():
         text = text.replace(entity, char)
-    text = text.strip()
-    previous = None
-    while previous != text:
-        previous = text
-        text = text.lstrip(_EMPHASIS).rstrip(_EMPHASIS).strip()
-    return text
+    return _stripped(text, lambda char: char in _EMPHASIS or char.isspace())
+
+
+def _stripped(text: str, strip: Callable[[str], bool]) -> str:
+    """`text` without the characters `strip` picks at either end, in one pass (stripping
+    one kind at a time until nothing changed copied the text once per layer)."""
+    start, end = 0, len(text)
+    while start < end and strip(text[start]):
+        start += 1
+    while end > start and strip(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _without_trailers(text: str) -> str:
+    """`text` without the longest run of title trailers (blanks before each) ending it.
+
+    Read from the end: `ends` holds the places, leftmost last, where such a run may start
+    or the text ends; a trailer is only tried where it would end at one of them."""
+    ends = [len(text)]
+    word = len(text)  # where the text from `start` on, blanks skipped, begins
+    for start in range(len(text) - 1, -1, -1):
+        word = word if text[start].isspace() else start
+        if word + _TRAILER_MAX < ends[-1]:
+            break  # no trailer reaches a run from here, nor from anywhere further left
+        reach = takewhile((word + _TRAILER_MAX).__ge__, reversed(ends))
+        if any(_TITLE_TRAILER.fullmatch(text, word, end) for end in reach):
+            ends.append(start)
+    return text[: ends[-1]]
 
 
 def label_name(text: str, kinds: Sequence[Kind]) -> str | None:
@@ -93,7 +120,7 @@ def title_kind(title: str, kinds: Sequence[Kind]) -> Kind | None:
     text = plain(title)
     if text.casefold().startswith("how to"):
         return None
-    text = _TITLE_TRAILERS.sub("", text).strip()
+    text = _without_trailers(text).strip()
     for kind in kinds:
         name = kind.name.casefold()
         tail = text.casefold()
