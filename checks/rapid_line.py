@@ -38,10 +38,10 @@ PROBLEM_CODES = (
 )
 
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(?P<inner>.*)\1", re.DOTALL)
-_HOLDER = re.compile(
-    r"\s*(?P<name>@?\w[\w .'/&+-]*?)\s*\((?P<roles>[^()]*)\)\s*",
-)
+# A holder is `name (roles)` with blanks around: read in steps, since a lazy name then
+# `\s*` rescanned the blanks after every name character when no `(` followed.
+_HOLDER_NAME = re.compile(r"@?\w[\w .'/&+-]*")
+_HOLDER_ROLES = re.compile(r"\(([^()]*)\)")
 _HOLDER_SEPARATOR = re.compile(r"\s*(?:[,;&]|\band\b)\s*", re.IGNORECASE)
 _ROLE_SEPARATOR = re.compile(r"\s*(?:[,&/]|\band\b)\s*|\s+", re.IGNORECASE)
 
@@ -118,9 +118,28 @@ def _role_list(roles: tuple[str, ...]) -> str:
 def _plain(text: str) -> str:
     """The line without markdown escapes, HTML entities or surrounding emphasis."""
     plain = html.unescape(_ESCAPE.sub(r"\1", text)).strip()
-    while match := _EMPHASIS.fullmatch(plain):
-        plain = match["inner"].strip()
-    return plain
+    start, end = 0, len(plain)
+    while width := _emphasis_width(plain, start, end):
+        start, end = start + width, end - width
+        while start < end and plain[start].isspace():
+            start += 1
+        while end > start and plain[end - 1].isspace():
+            end -= 1
+    return plain[start:end]
+
+
+def _emphasis_width(text: str, start: int, end: int) -> int:
+    """How many `*` or `_` (up to 3, widest first) open text[start:end] and close it too;
+    0 when none do. Read by index, as the layers come off one by one."""
+    for width in (3, 2, 1):
+        marks = text[start : start + width]
+        if (
+            end - start >= 2 * width
+            and marks in ("*" * width, "_" * width)
+            and text.startswith(marks, end - width, end)
+        ):
+            return width
+    return 0
 
 
 def _written_holders(source: str) -> list[tuple[str, str]] | RapidProblem:
@@ -131,12 +150,31 @@ def _written_holders(source: str) -> list[tuple[str, str]] | RapidProblem:
         if holders:
             separator = _HOLDER_SEPARATOR.match(source, position)
             position = separator.end() if separator else position
-        match = _HOLDER.match(source, position)
-        if match is None:
+        holder = _holder_at(source, position)
+        if holder is None:
             return _unparseable(source, position)
-        holders.append((match["name"], match["roles"]))
-        position = match.end()
+        name, roles, position = holder
+        holders.append((name, roles))
     return holders if holders else _unparseable(source, 0)
+
+
+def _holder_at(source: str, position: int) -> tuple[str, str, int] | None:
+    r"""(name, role text, end) of the holder at `position`, blanks around it included. The
+    name is the longest run of name characters without its trailing spaces, as the lazy
+    regex `\s*(@?\w[\w .'/&+-]*?)\s*\(([^()]*)\)\s*` read it."""
+    name = _HOLDER_NAME.match(source, _blank_end(source, position))
+    if name is None:
+        return None
+    roles = _HOLDER_ROLES.match(source, _blank_end(source, name.end()))
+    if roles is None:
+        return None
+    return name[0].rstrip(" "), roles[1], _blank_end(source, roles.end())
+
+
+def _blank_end(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
 
 
 def _roles(name: str, role_text: str, problems: list[RapidProblem]) -> list[str]:
