@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -71,10 +72,12 @@ _FORMS: tuple[tuple[Order, re.Pattern[str]], ...] = (
     ("dmy", re.compile(rf"{_DAY} {_MONTH}(?P<comma>,)? {_YEAR}")),
 )
 # A hyphen needs spaces around it (ISO dates hold hyphens); en and em dashes do not.
-_RANGE_SEPARATOR = re.compile(
-    rf"\s+(?:to|through|thru|until|[{_DASHES}])\s+|\s*[{_DASHES[1:]}]\s*", re.IGNORECASE
-)
-_UNSET_DECORATION = re.compile(r"^[\s*_`(\[]+|[\s*_`)\].]+$")
+# Separators are found by `_separators`: a regex over blanks, a word and blanks again
+# rescanned a run of blanks from each of its characters.
+_SEPARATOR_WORD = re.compile(rf"to|through|thru|until|[{_DASHES}]", re.IGNORECASE)
+_DATE_MAX = 40  # characters: "September 30th, 2020" is the longest date read, at 20
+_UNSET_OPENING = "*_`(["
+_UNSET_CLOSING = "*_`)]."
 
 
 def parse_date(text: str) -> ParsedDate | None:
@@ -96,18 +99,62 @@ def parse_period(text: str) -> Period | None:
     The order of the ends is not checked: that is a rule's business, not the parser's.
     """
     stripped = text.strip()
-    for separator in _RANGE_SEPARATOR.finditer(stripped):
-        start = parse_date(stripped[: separator.start()])
-        end = parse_date(stripped[separator.end() :])
+    # A date is at most _DATE_MAX characters: only separators that leave no more than that
+    # before and after them (blanks aside) are tried, so no end is cut out of a long text
+    # again and again.
+    last_head = _blank_end(stripped, _DATE_MAX)
+    first_tail = len(stripped) - _DATE_MAX
+    while first_tail > 0 and stripped[first_tail - 1].isspace():
+        first_tail -= 1
+    for left, right in _separators(stripped):
+        if left > last_head:
+            break
+        if right < first_tail:
+            continue
+        start = parse_date(stripped[:left])
+        end = parse_date(stripped[right:])
         if start and end:
             return Period(start, end, stripped)
     return None
 
 
+def _separators(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the range separators in `text`, left to right, as `re.finditer` found them:
+    blanks, a separator word or any dash, blanks; or an en or em dash, blanks optional."""
+    position = 0
+    while position < len(text):
+        blanks = _blank_end(text, position)
+        word = _SEPARATOR_WORD.match(text, blanks) if blanks > position else None
+        after = _blank_end(text, word.end()) if word else position
+        if word and after > word.end():
+            yield position, after
+            position = after
+        elif blanks < len(text) and text[blanks] in _DASHES[1:]:
+            yield position, _blank_end(text, blanks + 1)
+            position = _blank_end(text, blanks + 1)
+        else:
+            # No separator starts anywhere in these blanks: each sees the same text after them.
+            position = max(blanks, position + 1)
+
+
+def _blank_end(text: str, position: int) -> int:
+    """The first index from `position` on (capped at the end) that is not whitespace."""
+    position = min(position, len(text))
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
+
+
 def is_unset(text: str) -> bool:
     """True for a deliberately empty value: TBD, TBA, TBC, N/A, none, a dash, ? or nothing,
     also when wrapped in parentheses, brackets, emphasis or markdown escapes: `**(TBD)**`."""
-    return _UNSET_DECORATION.sub("", text.replace("\\", "")).casefold() in UNSET_WORDS
+    bare = text.replace("\\", "")
+    start, end = 0, len(bare)
+    while start < end and (bare[start].isspace() or bare[start] in _UNSET_OPENING):
+        start += 1
+    while end > start and (bare[end - 1].isspace() or bare[end - 1] in _UNSET_CLOSING):
+        end -= 1
+    return bare[start:end].casefold() in UNSET_WORDS
 
 
 def format_date(value: date, style: DateStyle) -> str:
