@@ -37,9 +37,10 @@ def entries(cell: str) -> tuple[Entry, ...]:
     if is_unset(cell):
         return ()
     found: list[Entry] = []
+    closings = _closings(cell)
     gap = i = 0
     while i < len(cell):
-        link = _link_at(cell, i)
+        link = _link_at(cell, i, closings)
         if link is None:
             i += 2 if cell[i] == "\\" else 1
             continue
@@ -71,9 +72,9 @@ def _separator(cell: str, found: tuple[Entry, ...]) -> str:
     return cell[found[0].end : found[1].start] or DEFAULT_SEPARATOR
 
 
-def _link_at(cell: str, i: int) -> Entry | None:
+def _link_at(cell: str, i: int, closings: dict[int, int]) -> Entry | None:
     if cell.startswith(("[", "!["), i):
-        return _markdown_link(cell, i)
+        return _markdown_link(cell, i, closings)
     if cell[i] == "<":
         match = _AUTOLINK.match(cell, i)
         return Entry(i, match.end(), match[1]) if match else None
@@ -84,12 +85,12 @@ def _link_at(cell: str, i: int) -> Entry | None:
     return Entry(i, i + len(_url(match[0])), _url(match[0])) if match else None
 
 
-def _markdown_link(cell: str, start: int) -> Entry | None:
+def _markdown_link(cell: str, start: int, closings: dict[int, int]) -> Entry | None:
     """`[text](destination "title")` at `start`, optionally an image `![...]`."""
-    close = _closing(cell, cell.index("[", start), "[", "]")
+    close = closings.get(cell.index("[", start))
     if close is None or not cell.startswith("(", close + 1):
         return None
-    end = _closing(cell, close + 1, "(", ")")
+    end = closings.get(close + 1)
     if end is None:
         return None
     destination = cell[close + 2 : end].strip()
@@ -100,32 +101,35 @@ def _markdown_link(cell: str, start: int) -> Entry | None:
     return Entry(start, end + 1, target)
 
 
-def _closing(text: str, i: int, opening: str, closing: str) -> int | None:
-    """Index of the bracket closing the one at `i`, nesting and escapes respected."""
-    depth = 0
+def _closings(text: str) -> dict[int, int]:
+    """Index of the bracket closing each `[` and `(` that is closed, nesting and escapes
+    respected: one pass for the cell, where looking for the close from every `[` of a run
+    of unclosed ones read the rest of the cell again each time. Square brackets and
+    parentheses nest independently."""
+    closings: dict[int, int] = {}
+    open_at: dict[str, list[int]] = {"]": [], ")": []}
+    i = 0
     while i < len(text):
         char = text[i]
         if char == "\\":
             i += 2
             continue
-        if char == opening:
-            depth += 1
-        elif char == closing:
-            depth -= 1
-            if depth == 0:
-                return i
+        if char in "[(":
+            open_at["]" if char == "[" else ")"].append(i)
+        elif char in "])" and open_at[char]:
+            closings[open_at[char].pop()] = i
         i += 1
-    return None
+    return closings
 
 
 def _url(text: str) -> str:
     """A bare URL without the punctuation that ends the sentence around it; a closing
     parenthesis stays when the URL opened one (wiki links hold them)."""
-    while text and (
-        text[-1] in ".,;:!?" or (text[-1] == ")" and text.count(")") > text.count("("))
-    ):
-        text = text[:-1]
-    return text
+    end, opened, closed = len(text), text.count("("), text.count(")")
+    while end and (text[end - 1] in ".,;:!?" or (text[end - 1] == ")" and closed > opened)):
+        closed -= text[end - 1] == ")"
+        end -= 1
+    return text[:end]
 
 
 def _text_entries(cell: str, start: int, end: int) -> list[Entry]:
