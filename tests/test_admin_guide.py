@@ -8,17 +8,23 @@ What a fenced block's info string says:
   which shows the block, its output and the logs the page's commands wrote.
 - ```sh settings: the reader's own values, `export NAME=value` lines. Not run: the test
   provides each variable they name, and a page gets only those its settings blocks name.
-- ```sh server: commands that only make sense on a real server (installing rapidvet from the
-  package index, systemctl, sudo). Not run, and kept few.
+- ```sh server: commands that only make sense on a real server (systemctl, files under /etc).
+  Not run, and kept few. Never an install: every `pip install` of the guide is a tested block
+  that installs `$PACKAGE`, the wheel this checkout builds.
 - ```yaml rapid.yml: must pass `rapidvet config validate`.
 
 Any other shell block fails the test: each says which of these it is.
 
 The pages run in the order the index (docs/admin-guide.md) links them, as one admin on one
 host: one HOME (a temp dir with a git identity), so that `~/rapidvet/.env` written by the
-set-up is there for the later pages. Each page starts in HOME with PATH = this virtualenv's
-bin first, LANG = C.UTF-8, no RAPIDVET_* variable but those its settings name, and these
-values for the variables the settings blocks may name:
+set-up is there for the later pages. Each page starts in HOME with LANG = C.UTF-8, no
+RAPIDVET_* variable but those its settings name, and PATH = the virtualenv the set-up page
+installs rapidvet into (~/rapidvet/venv/bin, as an admin's ~/.profile would have it), then a
+`sudo` that runs its command as the test's user (so that the test needs no root, and the
+service's virtualenv goes in the temp dir), then the system's PATH without this test's
+virtualenv: every `rapidvet` the guide runs is the one it installed; pip gets this host's
+PIP_* variables, its index. These are the values for the variables the settings blocks may
+name:
 
 - PORT: a free port on 127.0.0.1, the same for every page (a page's background processes are
   stopped before the next page starts).
@@ -32,6 +38,9 @@ values for the variables the settings blocks may name:
   is a bare repository in the temp dir.
 - RAPIDVET_DATABASE_URL: a fresh PostgreSQL database (tests/postgres.py). Without a server the
   pages that name it are left out and the test is reported as skipped after the others ran.
+- PACKAGE: the wheel `python -m build` makes of this checkout (tests/test_release.py's build,
+  shared with it in one session); pip takes its dependencies from the package index.
+- SERVICE_VENV: a folder in the temp dir, standing for /opt/rapidvet.
 
 The world also moves between pages: before monitoring.md, a pull request event is delivered
 while rapidvet is down; after that page's commands, with its rapidvet still running, GitHub
@@ -58,6 +67,7 @@ import pytest
 from rapidvet.app.cli import main
 from tests.e2e import FILES, PLAN, REPO, create_handbook, install_app
 from tests.test_reconcile import free_port, open_pull, wait_for
+from tests.test_release import build, made_once
 
 pytest_plugins = ("tests.postgres",)
 
@@ -68,6 +78,12 @@ BIN = Path(sys.executable).parent
 SHELLS = {"sh", "bash", "shell", "console"}
 KINDS = {"tested", "settings", "server"}
 MAX_SERVER_BLOCKS = 8  # "should be few": a guide that cannot be run is a guide that rots
+GUIDE_VENV = Path("rapidvet") / "venv" / "bin"  # under HOME: where the set-up installs rapidvet
+# `sudo CMD...` as the test's user: the guide's root-owned install, without root.
+SUDO = '#!/bin/sh\nexec "$@"\n'
+PIP_INSTALL = re.compile(r"\bpip3? install\b")
+# rapidvet from the package index, where it is not published: a stranger could publish it.
+FROM_THE_INDEX = re.compile(r"\bpip3? install (?:-[-\w]+ )*rapidvet(?![-\w./])")
 PAGE_SECONDS = 300
 MARK = "@@guide-block"
 FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<language>[^\s`]*)\s*(?P<info>[^`]*?)\s*$")
@@ -170,6 +186,33 @@ def test_every_shell_block_says_whether_it_is_run():
     assert len(tested) > 2 * len(servers)
 
 
+def test_every_install_is_run_and_installs_what_this_repository_builds():
+    shells = [b for page in [INDEX.name, *pages()] for b in blocks(DOCS / page)]
+    installs = [
+        (b, line)
+        for b in shells
+        if b.language in SHELLS
+        for line in b.text.splitlines()
+        if PIP_INSTALL.search(line)
+    ]
+    assert installs, "the guide installs rapidvet nowhere"
+    not_run = [b.where for b, _ in installs if b.info != "tested"]
+    assert not_run == [], f"these install blocks must be ```sh tested: {not_run}"
+    elsewhere = [b.where for b, line in installs if '"$PACKAGE"' not in line]
+    assert elsewhere == [], f"these install something other than $PACKAGE: {elsewhere}"
+
+
+def test_nothing_installs_rapidvet_from_the_package_index():
+    texts = [ROOT / "README.md", *DOCS.glob("*.md"), *(p for p in ROOT.glob("deploy/**/*"))]
+    found = [
+        f"{path.relative_to(ROOT)}: {hit.group(0)}"
+        for path in texts
+        if path.is_file()
+        for hit in FROM_THE_INDEX.finditer(path.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert found == []
+
+
 def test_the_settings_are_variables_the_test_provides():
     for page in pages():
         unknown = set(settings_names(page)) - set(PROVIDERS)
@@ -215,6 +258,7 @@ class Guide:
     key_file: Path
     webhook_secret: str
     number: int  # the open pull request
+    wheel: Path  # this checkout's, as its release builds it
     missed: list[str] = field(default_factory=list)  # deliveries that found rapidvet down
 
 
@@ -229,6 +273,8 @@ PROVIDERS: dict[str, Callable[[Guide], str]] = {
     "CLIENT_SECRET": lambda g: "unused-by-the-test",
     "HANDBOOK": lambda g: str(g.home / "src" / "handbook"),
     "RAPIDVET_DATABASE_URL": lambda g: str(g.request.getfixturevalue("postgres_url")),
+    "PACKAGE": lambda g: str(g.wheel),
+    "SERVICE_VENV": lambda g: str(g.tmp / "opt" / "rapidvet"),
 }
 
 
@@ -255,7 +301,8 @@ def make_home(home: Path, origin: Path) -> None:
 
 
 @pytest.fixture
-def guide(request, fake_github, tmp_path) -> Guide:
+def guide(request, fake_github, tmp_path, tmp_path_factory) -> Guide:
+    (wheel,) = (made_once(tmp_path_factory, "release", build) / "dist").glob("*.whl")
     install_app(fake_github)  # the installation on acme and its team
     port = free_port()
     secret = secrets.token_hex(32)
@@ -270,7 +317,16 @@ def guide(request, fake_github, tmp_path) -> Guide:
     key_file = home / "Downloads" / "rapidvet.private-key.pem"  # as GitHub's download
     key_file.write_text(credentials.private_key)
     return Guide(
-        request, tmp_path, home, fake_github, port, credentials.app_id, key_file, secret, number
+        request,
+        tmp_path,
+        home,
+        fake_github,
+        port,
+        credentials.app_id,
+        key_file,
+        secret,
+        number,
+        wheel,
     )
 
 
@@ -357,15 +413,27 @@ def failure(page: str, tested: list[Block], output: str, home: Path, why: str) -
     )
 
 
-def base_env(home: Path) -> dict[str, str]:
+def sudo_folder(tmp: Path) -> Path:
+    """A folder holding only `sudo`, which runs its command as the test's user."""
+    folder = tmp / "sudo-bin"
+    folder.mkdir(exist_ok=True)
+    (folder / "sudo").write_text(SUDO)
+    (folder / "sudo").chmod(0o755)
+    return folder
+
+
+def base_env(home: Path, sudo: Path) -> dict[str, str]:
+    system = [d for d in os.environ.get("PATH", os.defpath).split(os.pathsep) if Path(d) != BIN]
     env = {
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
+        "PATH": os.pathsep.join([str(home / GUIDE_VENV), str(sudo), *system]),
         "HOME": str(home),
         "LANG": "C.UTF-8",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
     if "TMPDIR" in os.environ:
         env["TMPDIR"] = os.environ["TMPDIR"]
-    return env
+    # pip's index, as this host configures it: the guide's installs fetch dependencies there.
+    return env | {name: value for name, value in os.environ.items() if name.startswith("PIP_")}
 
 
 def run_page(guide: Guide, page: str, env: dict[str, str]) -> None:
@@ -411,6 +479,6 @@ def test_every_tested_command_of_the_guide_succeeds(guide):
         except pytest.skip.Exception as skipped:  # no PostgreSQL here
             left_out.append(f"docs/{page} ({skipped})")
             continue
-        run_page(guide, page, base_env(guide.home) | provided)
+        run_page(guide, page, base_env(guide.home, sudo_folder(guide.tmp)) | provided)
     if left_out:
         pytest.skip("every other page passed; left out: " + "; ".join(left_out))
