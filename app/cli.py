@@ -14,6 +14,7 @@ from rapidvet.app.commands import (
     check,
     config,
     db,
+    doctor,
     explain,
     reconcile,
     report,
@@ -22,7 +23,7 @@ from rapidvet.app.commands import (
     serve,
 )
 
-COMMANDS = (check, rules, report, config, explain, serve, db, reconcile, secret_key)
+COMMANDS = (check, rules, report, config, explain, serve, db, reconcile, doctor, secret_key)
 
 
 class _Parser(argparse.ArgumentParser):
