@@ -22,6 +22,10 @@ ANNOTATIONS_PER_REQUEST = 50
 CREATE = "/repos/{owner}/{repo}/check-runs"
 UPDATE = "/repos/{owner}/{repo}/check-runs/{check_run_id}"
 FOR_REF = "/repos/{owner}/{repo}/commits/{ref}/check-runs{?check_name}"
+# GitHub's limit on a check run's summary and on its text
+# (/en/rest/checks/runs#create-a-check-run), and room kept for the line saying what was cut.
+MAX_OUTPUT_CHARS = 65535
+OMISSION_ROOM = 100
 RECHECK = {
     "label": "Re-check",
     "description": "Evaluate the plans and reviews again",
@@ -51,6 +55,20 @@ def gave_up_runs(reason: str) -> list[CheckRun]:
     return [CheckRun(name, "failure", title, summary) for name in (STRUCTURE, RAPID)]
 
 
+def fit(text: str) -> str:
+    """`text` cut at a line to GitHub's limit on a check run's summary and text, ending in
+    how many lines were left out; GitHub refuses the whole update otherwise."""
+    if len(text) <= MAX_OUTPUT_CHARS:
+        return text
+    lines = text.splitlines(keepends=True)
+    kept, size = 0, 0
+    while size + len(lines[kept]) <= MAX_OUTPUT_CHARS - OMISSION_ROOM:
+        size += len(lines[kept])
+        kept += 1
+    more = len(lines) - kept
+    return f"{''.join(lines[:kept])}\n… {more} more lines: see the details page.\n"
+
+
 async def publish(
     gh: GitHubAPI, store: Store, repo: str, head_sha: str, run: CheckRun, details_url: str
 ) -> int:
@@ -60,7 +78,7 @@ async def publish(
     if known is None and not store.claim_value("check_run_intent", key, "1"):
         # An earlier try got as far as creating it: find it rather than make a second.
         known = await _existing(gh, repo, head_sha, run.name)
-    output = {"title": run.title, "summary": run.summary, "text": run.text}
+    output = {"title": run.title, "summary": fit(run.summary), "text": fit(run.text)}
     body = {"conclusion": run.conclusion, "details_url": details_url, "actions": [RECHECK]}
     if known is not None:
         updated = await gh.patch(
@@ -92,7 +110,9 @@ async def publish(
         await gh.patch(
             UPDATE,
             {**owner_repo(repo), "check_run_id": check_run_id},
-            data={"output": {"title": run.title, "summary": run.summary, "annotations": chunk}},
+            data={
+                "output": {"title": run.title, "summary": output["summary"], "annotations": chunk}
+            },
         )
     return check_run_id
 

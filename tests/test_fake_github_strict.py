@@ -252,3 +252,26 @@ def test_unprotected_branches_answer_404_to_an_administrator(world: World) -> No
         assert found["required_pull_request_reviews"]["required_approving_review_count"] == 1
 
     with_github(world, scenario)
+
+
+# -- check runs ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["summary", "text"])
+def test_check_run_output_over_65535_characters_is_refused(world: World, field: str) -> None:  # noqa: F811
+    async def scenario(gh: GitHubAPI) -> None:
+        output = {"title": "t", "summary": "s", field: "x" * 65535}
+        data = {"name": "RAPID review", "head_sha": world.head_sha, "output": output}
+        created = await gh.post(f"/repos/{REPO}/check-runs", data=data)
+        with pytest.raises(gidgethub.BadRequest) as refused:
+            await gh.patch(
+                f"/repos/{REPO}/check-runs/{created['id']}",
+                data={"output": {**output, field: "x" * 65536}},
+            )
+        assert refused.value.status_code == 422
+        assert f"output/{field}" in str(refused.value)
+
+    with_github(world, scenario)
+    # GitHub's description caps both (`maxLength`): the fake refuses and records the breach.
+    [failure] = world.fake.take_failures()
+    assert (failure["status"], failure["kind"]) == (422, "request")
