@@ -62,6 +62,7 @@ EVENTS = frozenset(
         "check_suite",
         "installation",
         "installation_repositories",
+        "merge_group",
         "ping",
         "pull_request",
         "pull_request_review",

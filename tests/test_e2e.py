@@ -346,3 +346,50 @@ def test_an_admin_merge_without_the_deciders_approval_is_not_a_vetting(
             assert "| Previous versions | [Feb 1, 2025](https://example.com/old) |" in record
             assert "#### Merged without vetting" in comment["body"]
             assert "missing approval: D DEE (@dee): waiting" in comment["body"]
+
+
+def approve(handbook: Handbook, *logins: str) -> None:
+    for login in logins:
+        review = handbook.fake.add_review(REPO, handbook.number, login, "APPROVED")
+        handbook.send("pull_request_review.submitted", review_id=review["id"])
+
+
+def queue(handbook: Handbook) -> str:
+    """Queue the pull request, deliver merge_group; the group's head commit."""
+    ref = handbook.fake.enqueue_pull_request(REPO, handbook.number)
+    assert handbook.send("merge_group.checks_requested", number=handbook.number) == 202
+    return str(handbook.fake.branch_sha(REPO, ref.removeprefix("refs/heads/")))
+
+
+def test_a_merge_queue_group_of_approved_pull_requests_goes_green_and_is_recorded_once(
+    handbook: Handbook,
+):
+    fake = handbook.fake
+    handbook.send("pull_request.opened")
+    approve(handbook, "dee", "lee")
+    head = queue(handbook)
+    for name in ("VPMOM structure", "RAPID review"):
+        run = handbook.check_run(name, head)
+        assert run["conclusion"] == "success", run["output"]
+        assert f"#{handbook.number}: success" in run["output"]["summary"]
+    merged = fake.land_merge_group(REPO, handbook.number)
+    assert merged["merge_commit_sha"] == head == fake.branch_sha(REPO, "main")
+    handbook.send("pull_request.closed")
+    handbook.send("pull_request.closed")
+    record = fake.read_file(REPO, PLAN_PATH)
+    assert "| Vetted date | Feb 3, 2026 |" not in record and "twice a year" in record
+    assert len(fake.comments(REPO, handbook.number)) == 1
+
+
+def test_a_merge_queue_group_holding_a_pull_request_changed_after_its_approvals_goes_red(
+    handbook: Handbook,
+):
+    handbook.send("pull_request.opened")
+    approve(handbook, "dee", "lee")
+    handbook.push({PLAN_PATH: PLAN.replace("once a year", "never")})  # its webhook is lost
+    head = queue(handbook)
+    run = handbook.check_run("RAPID review", head)
+    assert run["conclusion"] == "failure"
+    assert run["output"]["title"] == f"RAPID review does not pass on #{handbook.number}"
+    assert "changed after its approvals" in run["output"]["summary"]
+    assert rapid(handbook)["conclusion"] == "action_required"  # judged again on its new head

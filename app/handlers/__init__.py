@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from gidgethub import routing, sansio
 
-from rapidvet.app.handlers import checks, installation, pull_request, push, review
+from rapidvet.app.handlers import checks, installation, merge_group, pull_request, push, review
 
 router = routing.Router(
-    pull_request.router, review.router, checks.router, installation.router, push.router
+    pull_request.router,
+    review.router,
+    checks.router,
+    installation.router,
+    push.router,
+    merge_group.router,
 )
 
 

@@ -57,6 +57,7 @@ PERMISSIONS = {
     "pull_requests": "write",
     "metadata": "read",
     "members": "read",
+    "merge_queues": "read",
 }
 # GitHub sends installation and installation_repositories to every App and refuses a
 # manifest that asks for them; each event here is backed by a permission above.
@@ -66,6 +67,7 @@ EVENTS = (
     "check_run",
     "check_suite",
     "push",
+    "merge_group",
 )
 MANIFEST_SECONDS = 3600  # GitHub's conversion codes last an hour
 CODE = re.compile(r"[A-Za-z0-9_-]{1,200}")

@@ -27,6 +27,7 @@ from tests.fake_github.model import (
 )
 from tests.fake_github.state import WEB_FLOW, State
 
+WEB_FLOW_EMAIL = "noreply@github.com"  # who commits GitHub's merges (state.WEB_FLOW)
 APP_PERMISSIONS = {
     "checks": "write",
     "contents": "write",
@@ -537,6 +538,8 @@ class Shapes:
         }
 
     def _account_of(self, email: str) -> dict[str, Any] | None:
+        if email == WEB_FLOW_EMAIL:  # GitHub's own merges: its `web-flow` account
+            return self.user(self.state.user("web-flow"))
         login = email.split("@users.noreply")[0].partition("+")[2]
         user = self.state.users.get(login.lower()) if login else None
         return self.user(user) if user else None
