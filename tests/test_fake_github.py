@@ -730,12 +730,12 @@ def test_bad_json_and_unsupported_api_versions_are_recorded(world: World) -> Non
 
 def test_documented_but_unimplemented_endpoints_are_recorded(world: World) -> None:
     async def main() -> None:
-        status, _, _ = await raw(world, "GET", f"/repos/{REPO}/branches/main")
+        status, _, _ = await raw(world, "GET", f"/repos/{REPO}/tags")
         assert status == 404
 
     run(main())
     [failure] = world.fake.take_failures()
-    assert failure["kind"] == "unimplemented" and "repos/get-branch" in failure["message"]
+    assert failure["kind"] == "unimplemented" and "repos/list-tags" in failure["message"]
 
 
 def test_the_fixture_fails_a_test_that_left_failures(world: World) -> None:
