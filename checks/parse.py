@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise, takewhile
 
 from markdown_it import MarkdownIt
@@ -50,6 +51,7 @@ _EMPHASIS = "*_~"
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|&<>])")
+_LABEL_END = re.compile(r"[:|]")
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&nbsp;": " "}
 
 
@@ -304,12 +306,18 @@ def _defines_kind(body: list[_Element], sections: tuple[Section, ...], kind: Kin
     """True for teaching text: prose before the first section that defines the kind
     ("VPMOM is an exercise in awareness..."), which a plan never opens with."""
     first = sections[0].line - 1 if sections else None
-    definition = re.compile(rf"^\W*{re.escape(kind.name)}s?\s+(is|are|stands|means)\b", re.I)
+    definition = _definition(kind.name)
     return any(
         e.kind == "paragraph" and definition.match(e.text)
         for e in body
         if first is None or e.start < first
     )
+
+
+@lru_cache(maxsize=16)
+def _definition(name: str) -> re.Pattern[str]:
+    """ "VPMOM is ...", "V2MOMs are ...": anchored and one pass, as `match` runs it."""
+    return re.compile(rf"^\W*{re.escape(name)}s?\s+(is|are|stands|means)\b", re.I)
 
 
 def _last_text_line(lines: list[str], start: int, end: int) -> int:
@@ -531,7 +539,7 @@ class _LabelIndex:
         self.prefix: list[dict[str, int]] = [dict(counts)]
         for line in lines:
             bare = self._bare(line) if len(line) <= 2 * LABEL_MAX else ""
-            name = label_name(re.split(r"[:|]", bare, maxsplit=1)[0], kinds) if bare else None
+            name = label_name(_LABEL_END.split(bare, maxsplit=1)[0], kinds) if bare else None
             if name:
                 counts[name] += 1
             self.prefix.append(dict(counts))

@@ -37,6 +37,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//")
 _TOCTREE = re.compile(r"^(?P<indent>[ \t]*)\.\.[ \t]+toctree::[ \t]*$")
 _OPTION = re.compile(r"^:(?P<name>[\w-]+):")
 _GLOB_CHARS = re.compile(r"[*?\[]")
+_LINK_END = re.compile(r"[#?]")  # where a link's path ends and its anchor or query begins
 
 
 def summary_paths(text: str, base: str = "", *, root: str | None = None) -> frozenset[str]:
@@ -60,7 +61,7 @@ def _link_target(href: str, base: str, root: str | None) -> str | None:
     """The repository path a SUMMARY link points at, or None for external links."""
     if _SCHEME.match(href):
         return None
-    return _resolved(unquote(re.split(r"[#?]", href)[0]), base, root)
+    return _resolved(unquote(_LINK_END.split(href, maxsplit=1)[0]), base, root)
 
 
 def gitbook_summary_location(yaml_text: str) -> tuple[str, str]:
