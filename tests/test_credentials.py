@@ -197,6 +197,7 @@ def test_the_manifest_asks_for_exactly_what_the_app_needs():
             "pull_requests": "write",
             "metadata": "read",
             "members": "read",
+            "merge_queues": "read",
         },
         "default_events": [
             "pull_request",
@@ -204,6 +205,7 @@ def test_the_manifest_asks_for_exactly_what_the_app_needs():
             "check_run",
             "check_suite",
             "push",
+            "merge_group",
         ],
     }
     assert manifest("https://h", "acme")["name"] == "rapidvet-acme"
