@@ -281,7 +281,9 @@ def _block(
     sections = _sections(body, lines, kinds)
     if not metadata and _defines_kind(body, sections, kind):
         return None
-    plan_like = bool(metadata) or len({s.name for s in sections} - {"commentary"}) >= 2
+    # One plan section is enough: a draft holding only its Vision is a plan still missing
+    # the rest (section-missing says which), not an invisible heading.
+    plan_like = bool(metadata) or bool({s.name for s in sections} - {"commentary"})
     placeholder = None
     if not plan_like:
         placeholder = _placeholder(title, body, lines)

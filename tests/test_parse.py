@@ -155,6 +155,19 @@ def test_mentions_review_orders_teaching_and_templates_are_not_blocks():
     assert parse_blocks(page) == ()
 
 
+def test_a_draft_with_one_section_is_a_plan_of_any_kind():
+    okr = Kind("OKR", ("objective", "key results"))
+    page = (
+        "## FY27 Legal VPMOM\n\n#### Vision\n\nShip without surprises.\n\n"
+        "## Q3 OKR\n\nObjective\n- grow\n\n## FY27 Notes VPMOM\n\nCommentary\n- later\n"
+    )
+    blocks = parse_blocks(page, (*DEFAULT_KINDS, okr))
+    assert [(b.title, b.kind, names(b), b.placeholder) for b in blocks] == [
+        ("FY27 Legal VPMOM", "VPMOM", ["vision"], None),
+        ("Q3 OKR", "OKR", ["objective"], None),
+    ]
+
+
 def test_kind_heading_followed_by_prose_only_is_not_a_block():
     assert parse_blocks("### Draft Company and Department V2MOMs\n\n- CEO meets heads\n") == ()
 
