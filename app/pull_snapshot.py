@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from gidgethub.abc import GitHubAPI
 
+from rapidvet.app.isolation import checked
 from rapidvet.app.repo_files import TooLarge, owner_repo, read_page, read_text
 from rapidvet.checks.model import Finding
 from rapidvet.checks.options import CheckOptions
@@ -98,16 +99,29 @@ async def bounded(jobs: Iterable[Awaitable[T]], limit: int = PARALLEL_READS) -> 
     return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
-async def read_config(gh: GitHubAPI, repo: str, ref: str) -> ConfigRead:
-    """rapid.yml where GitHub looks for CODEOWNERS: .github/, the root, docs/."""
+async def config_text(gh: GitHubAPI, repo: str, ref: str) -> tuple[str | None, str | None]:
+    """rapid.yml's path and text where GitHub looks for CODEOWNERS: .github/, the root, docs/."""
     for path in CONFIG_LOCATIONS:
         text = await read_text(gh, repo, path, ref)
         if text is not None:
-            try:
-                return ConfigRead(path, load_config(text, path))
-            except ConfigError as err:
-                return ConfigRead(path, RapidConfig(), err)
-    return ConfigRead(None, RapidConfig())
+            return path, text
+    return None, None
+
+
+def parse_config(path: str | None, text: str | None) -> ConfigRead:
+    """rapid.yml parsed, or the error it has, or the defaults when there is none. Pure: a job
+    runs it in a checking child, since a branch's rapid.yml is a stranger's text."""
+    if path is None or text is None:
+        return ConfigRead(None, RapidConfig())
+    try:
+        return ConfigRead(path, load_config(text, path))
+    except ConfigError as err:
+        return ConfigRead(path, RapidConfig(), err)
+
+
+async def read_config(gh: GitHubAPI, repo: str, ref: str) -> ConfigRead:
+    """rapid.yml at `ref`, parsed in this process: for the App owner's own commands."""
+    return parse_config(*await config_text(gh, repo, ref))
 
 
 async def read_pull(
@@ -119,10 +133,10 @@ async def read_pull(
     changed = [f async for f in gh.getiter(FILES, {**names, "per_page": "100"})]
     # The policy in force is the base branch's now: a new rapid.yml on main applies to
     # every open pull request at once (and a pull request cannot weaken it).
-    config = await read_config(gh, repo, pull.base_ref)
+    config = await checked(parse_config, *await config_text(gh, repo, pull.base_ref))
     head_read = None
     if any(f["filename"] in CONFIG_LOCATIONS for f in changed):
-        head_read = await read_config(gh, repo, pull.head_sha)
+        head_read = await checked(parse_config, *await config_text(gh, repo, pull.head_sha))
     head_error = head_read.error if head_read else None
     head_config = head_read.config if head_read and not head_error else None
     max_bytes = config.config.checks.max_page_bytes
