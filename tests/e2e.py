@@ -87,6 +87,7 @@ class Handbook:
         if name.startswith(("pull_request", "check_run")) and "number" not in params:
             params.setdefault("number", self.number)
         built = self.fake.webhook(name, **params)
+        assert self.fake.receives(built["event"]), f"the App does not subscribe to {name}"
         body = json.dumps(built["payload"]).encode()
         before = len(self.fake.requests())
         status, _ = post(self.server.url + "/webhooks", body, signed(body, built["event"], guid))

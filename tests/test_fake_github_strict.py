@@ -275,3 +275,24 @@ def test_check_run_output_over_65535_characters_is_refused(world: World, field: 
     # GitHub's description caps both (`maxLength`): the fake refuses and records the breach.
     [failure] = world.fake.take_failures()
     assert (failure["status"], failure["kind"]) == (422, "request")
+
+
+# -- webhook events --------------------------------------------------------------------------
+
+
+def test_only_subscribed_events_and_those_sent_unasked_are_delivered(
+    fake_github: FakeGitHub,  # noqa: F811
+) -> None:
+    # Port 9 refuses at once: the delivery is attempted and recorded, and nothing leaves loopback.
+    hook = {"url": "http://127.0.0.1:9/webhooks"}
+    fake_github.create_manifest_code(
+        good_manifest(hook_attributes=hook, default_events=["pull_request"])
+    )
+    installation = fake_github.create_installation("acme")
+    fake_github.create_repo(REPO, files={"README.md": "hello\n"})
+    assert fake_github.receives("installation") and fake_github.receives("meta")
+    assert not fake_github.receives("push")
+    fake_github.send_webhook("installation.created", installation_id=installation["id"])
+    with pytest.raises(ControlError, match="does not send push"):
+        fake_github.send_webhook("push", repo=REPO)
+    assert [d["event"] for d in fake_github.deliveries()] == ["installation"]

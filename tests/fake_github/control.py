@@ -17,7 +17,7 @@ from tests.fake_github import merge_queue
 from tests.fake_github.model import Protection, Repo, Review, Ruleset, Team
 from tests.fake_github.shapes import Shapes
 from tests.fake_github.state import RATE_LIMIT, GitHubError, State
-from tests.fake_github.webhooks import WebhookBuilder, deliver
+from tests.fake_github.webhooks import WebhookBuilder, deliver, receives
 
 REVIEW_STATES = ("APPROVED", "CHANGES_REQUESTED", "COMMENTED")
 OPERATIONS = (
@@ -46,6 +46,7 @@ OPERATIONS = (
     "expire_tokens",
     "webhook",
     "send_webhook",
+    "receives",
     "deliveries",
     "pull_request",
     "check_runs",
@@ -404,6 +405,10 @@ class Control:
         event, payload = self.webhooks.build(name, **params)
         delivery = await deliver(self.state, self.session, event, payload)
         return self.shapes.delivery(delivery)
+
+    def receives(self, event: str) -> bool:
+        """Whether GitHub would deliver `event` to the registered App (see `webhooks.receives`)."""
+        return receives(self.state.require_app(), event)
 
     def deliveries(self) -> list[dict[str, Any]]:
         return [self.shapes.delivery(d) for d in self.state.deliveries]

@@ -19,8 +19,9 @@ from typing import Any
 import aiohttp
 
 from tests.fake_github import merge_queue
-from tests.fake_github.model import Delivery, Installation, PullRequest, Repo
-from tests.fake_github.shapes import Shapes, node_id, timestamp
+from tests.fake_github.manifests import UNSUPPORTED_EVENTS
+from tests.fake_github.model import App, Delivery, Installation, PullRequest, Repo
+from tests.fake_github.shapes import APP_EVENTS, Shapes, node_id, timestamp
 from tests.fake_github.state import GitHubError, State
 from tests.github_assets import WEBHOOK_EXAMPLES_JSON
 
@@ -28,6 +29,9 @@ HOOK_ID = 424242  # the App's webhook id, as GitHub sends it in X-GitHub-Hook-ID
 ZERO_SHA = "0" * 40
 DELIVERY_TIMEOUT = 10  # seconds; GitHub gives up on a delivery after this long
 DEFAULT_SENDER = "octocat"  # who clicks, installs or pushes when a test does not say
+# What an App registered without a manifest subscribes to: `APP_EVENTS` and merge_group, which
+# GitHub's schema for an App's `events` in payloads does not list (it says merge_queue_entry).
+DEFAULT_SUBSCRIPTIONS = frozenset({*APP_EVENTS, "merge_group"})
 
 
 @functools.cache
@@ -375,6 +379,13 @@ class WebhookBuilder:
         return real
 
 
+def receives(app: App, event: str) -> bool:
+    """Whether GitHub sends `event` to `app`: those it subscribes to, and the ones every App
+    gets unasked (/en/webhooks/webhook-events-and-payloads#installation)."""
+    subscribed = DEFAULT_SUBSCRIPTIONS if app.events is None else app.events
+    return event in subscribed or event in UNSUPPORTED_EVENTS
+
+
 async def deliver(
     state: State,
     session: aiohttp.ClientSession,
@@ -388,6 +399,8 @@ async def deliver(
     app = state.require_app()
     if not app.webhook_url or not app.webhook_secret:
         raise GitHubError(400, "register the App with a webhook_url and webhook_secret first")
+    if not receives(app, event):
+        raise GitHubError(400, f"GitHub does not send {event} to an App not subscribed to it")
     body, headers = signed_delivery(app.webhook_secret, event, payload, guid=guid, app_id=app.id)
     started = time.monotonic()
     try:
