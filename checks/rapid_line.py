@@ -27,7 +27,8 @@ ROLE_WORDS = {
     "input": "I",
     "decide": "D",
 }
-EXAMPLE = "IJT(D), MLT(R, A, P & I)"
+# The expected form, in <placeholders>: a real-looking example gets pasted and committed.
+TEMPLATE = "<Decider>(D), <team>(R, A, P & I)"
 PROBLEM_CODES = (
     "unparseable",
     "no-decider",
@@ -237,7 +238,7 @@ def _unparseable(source: str, position: int) -> RapidProblem:
     what = f'cannot read "{rest}"' if rest else "the RAPID line is empty"
     return RapidProblem(
         "unparseable",
-        f"{what}: expected HOLDER(ROLES) entries separated by commas, e.g. {EXAMPLE}",
+        f"{what}: expected HOLDER(ROLES) entries separated by commas: {TEMPLATE}",
     )
 
 

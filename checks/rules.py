@@ -13,9 +13,15 @@ from datetime import date
 from itertools import pairwise
 
 from rapidvet.checks.dates import is_unset, parse_date, parse_period
+from rapidvet.checks.fix_templates import (
+    DATE_TEMPLATE,
+    metadata_row,
+    period_for,
+)
 from rapidvet.checks.model import Block, Finding, Section, Severity
 from rapidvet.checks.options import CheckOptions, Kind
 from rapidvet.checks.parse import METADATA_KEYS
+from rapidvet.checks.rapid_line import TEMPLATE as RAPID_TEMPLATE
 from rapidvet.checks.rapid_line import parse_rapid_line
 
 
@@ -42,12 +48,6 @@ RULES: dict[str, Rule] = {}
 _SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
 _NUMBER = re.compile(r"\d")
 _TBA_TITLE = re.compile(r"\((TBA|TBD)\)", re.IGNORECASE)
-_ROW_TEMPLATE = {
-    "period": "| Period | May 1, 2019 to Jan 31, 2020 |",
-    "rapid": "| RAPID | IJT(D), MLT(R, A, P & I) |",
-    "vetted date": "| Vetted date | TBD |",
-    "previous versions": "| Previous versions | |",
-}
 
 
 def rule(rule_id: str, severity: Severity, summary: str) -> Callable[[Check], Check]:
@@ -169,13 +169,12 @@ def _values_for_priorities(block: Block, options: CheckOptions) -> Iterator[Hit]
 @rule("metadata-missing", Severity.ERROR, "The plan has no metadata table")
 def _metadata_missing(block: Block, options: CheckOptions) -> Iterator[Hit]:
     if _is_plan(block) and not block.metadata:
-        table = "\n".join(
-            [_ROW_TEMPLATE["period"], "|:---|:---|", *list(_ROW_TEMPLATE.values())[1:]]
-        )
+        first, *rest = (metadata_row(key, block.title) for key in METADATA_KEYS)
+        table = "\n".join([first, "|:---|:---|", *rest])
         yield Hit(
             "plan has no metadata table (Period, RAPID, Vetted date, Previous versions)",
             block.line,
-            fix=f"Add under the title:\n{table}",
+            fix=f"Add under the title, filling in each <...>:\n{table}",
         )
 
 
@@ -189,7 +188,7 @@ def _metadata_row_missing(block: Block, options: CheckOptions) -> Iterator[Hit]:
             yield Hit(
                 f'metadata table has no "{key.capitalize() if key != "rapid" else "RAPID"}" row',
                 line,
-                fix=f"Add the row {_ROW_TEMPLATE[key]}",
+                fix=f"Add the row {metadata_row(key, block.title)}",
             )
 
 
@@ -200,14 +199,14 @@ def _date_unparseable(block: Block, options: CheckOptions) -> Iterator[Hit]:
         yield Hit(
             f'Period "{period.value}" is not a date range',
             period.line,
-            fix='Write it as "May 1, 2019 to Jan 31, 2020"',
+            fix=f'Write it as "{period_for(block.title)}", dates as "{DATE_TEMPLATE}"',
         )
     vetted = block.row("vetted date")
     if vetted and not is_unset(vetted.value) and parse_date(vetted.value) is None:
         yield Hit(
             f'Vetted date "{vetted.value}" is not a date',
             vetted.line,
-            fix='Write it as "May 1, 2019", or TBD until the plan is vetted',
+            fix=f'Write it as "{DATE_TEMPLATE}", or TBD until the plan is vetted',
         )
 
 
@@ -271,7 +270,7 @@ def _rapid_problems(code: str) -> Check:
 
 
 _RAPID_FIX = {
-    "rapid-unparseable": "Write it as HOLDER(ROLES), e.g. IJT(D), MLT(R, A, P & I)",
+    "rapid-unparseable": f"Write it as HOLDER(ROLES) entries: {RAPID_TEMPLATE}",
     "rapid-no-decider": "Give exactly one holder the D role",
     "rapid-two-deciders": "Keep D on one holder only",
     "rapid-unknown-role": "Use only the letters R, A, P, I and D",
@@ -296,7 +295,7 @@ def _rapid_unknown_alias(block: Block, options: CheckOptions) -> Iterator[Hit]:
             yield Hit(
                 f'RAPID holder "{holder.name}" is not an alias in rapid.yml',
                 row.line,
-                fix=f"Add \"{holder.name}: '@login'\" under aliases, or write the @handle",
+                fix=f"Add \"{holder.name}: '@<login>'\" under aliases, or write the @<login>",
             )
 
 
