@@ -3,12 +3,14 @@ ref updates that branch rules forbid, check-run output over GitHub's limits."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
+import aiohttp
 import gidgethub
 import pytest
 from gidgethub.aiohttp import GitHubAPI
@@ -16,7 +18,14 @@ from gidgethub.aiohttp import GitHubAPI
 from tests.fake_github import FakeGitHub
 from tests.fake_github.control import ControlError
 from tests.fake_github.fixtures import fake_github, github_assets  # noqa: F401
-from tests.test_fake_github import REPO, World, with_github, world  # noqa: F401
+from tests.test_fake_github import (  # noqa: F401
+    REPO,
+    World,
+    installation_token,
+    raw,
+    with_github,
+    world,
+)
 
 BASE = "https://rapidvet.example.com"
 
@@ -296,3 +305,42 @@ def test_only_subscribed_events_and_those_sent_unasked_are_delivered(
     with pytest.raises(ControlError, match="does not send push"):
         fake_github.send_webhook("push", repo=REPO)
     assert [d["event"] for d in fake_github.deliveries()] == ["installation"]
+
+
+# -- GitHub's clock and secondary limits ---------------------------------------------------
+
+
+def test_installation_tokens_are_refused_an_hour_after_issue(world: World) -> None:  # noqa: F811
+    async def main() -> None:
+        async with aiohttp.ClientSession() as session:
+            token = await installation_token(session, world)
+        assert (await raw(world, "GET", f"/repos/{REPO}", token=token))[0] == 200
+        world.fake.advance_clock(3590)
+        assert (await raw(world, "GET", f"/repos/{REPO}", token=token))[0] == 200
+        world.fake.advance_clock(20)
+        status, _, body = await raw(world, "GET", f"/repos/{REPO}", token=token)
+        assert (status, body["message"]) == (401, "Bad credentials")
+
+    asyncio.run(main())
+
+
+def test_content_creating_requests_past_the_secondary_limit_wait_for_retry_after(
+    world: World,  # noqa: F811
+) -> None:
+    world.fake.set_secondary_limit(3, window_seconds=60)
+    comments = f"/repos/{REPO}/issues/1/comments"
+
+    async def main() -> None:
+        async with aiohttp.ClientSession() as session:
+            token = await installation_token(session, world)
+        for _ in range(3):
+            assert (await raw(world, "POST", comments, token=token, json={"body": "hi"}))[0] == 201
+        status, headers, body = await raw(world, "POST", comments, token=token, json={"body": "x"})
+        assert status == 403 and 59 <= int(headers["Retry-After"]) <= 60
+        assert body["message"].startswith("You have exceeded a secondary rate limit.")
+        assert (await raw(world, "GET", comments, token=token))[0] == 200  # reading is not limited
+        world.fake.advance_clock(61)
+        assert (await raw(world, "POST", comments, token=token, json={"body": "hi"}))[0] == 201
+
+    asyncio.run(main())
+    assert len(world.fake.comments(REPO, 1)) == 4

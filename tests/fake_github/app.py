@@ -24,6 +24,7 @@ from yarl import URL
 from tests.fake_github import branch_rules, git_refs, rest, webhost
 from tests.fake_github.auth import authenticate, bucket_key
 from tests.fake_github.control import Control, ControlError
+from tests.fake_github.faults import SECONDARY_RATE_LIMIT
 from tests.fake_github.gitstore import GitError
 from tests.fake_github.keys import (
     BODY,
@@ -45,12 +46,17 @@ from tests.fake_github.keys import (
 )
 from tests.fake_github.openapi import BASE_API_VERSION, NO_BODY, RequestInvalid, load_description
 from tests.fake_github.responses import error_response, json_response
+from tests.fake_github.secondary_limits import CONTENT_METHODS
 from tests.fake_github.shapes import Shapes
 from tests.fake_github.state import GitHubError, State
 from tests.fake_github.webhooks import deliver
 
 CONTROL_PREFIX = "/_fake/"
 WEB_HANDLERS = frozenset(r.handler for r in webhost.routes if isinstance(r, web.RouteDef))
+SECONDARY_LIMIT_DOCS = (
+    "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
+    "#about-secondary-rate-limits"
+)
 MAX_REQUEST_BYTES = 150 * 1024 * 1024  # a 100 MB blob, base64-encoded
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -270,6 +276,25 @@ async def check_credentials(request: web.Request, handler: Handler) -> web.Strea
     return await handler(request)
 
 
+async def secondary_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An installation's content-creating requests beyond GitHub's secondary limit: 403 with
+    `retry-after` and GitHub's message (see `secondary_limits`)."""
+    token = request[CREDENTIAL].token
+    if token is None or request.method not in CONTENT_METHODS:
+        return await handler(request)
+    state = request.app[STATE]
+    wait = state.content_limit.admit(f"installation:{token.installation_id}", state.time())
+    if wait is None:
+        return await handler(request)
+    body = {
+        "message": SECONDARY_RATE_LIMIT.format(request_id=_request_id(request)),
+        "documentation_url": SECONDARY_LIMIT_DOCS,
+    }
+    response = json_response(body, status=403, headers={"Retry-After": str(wait)})
+    response[FAULTED] = True  # GitHub's description does not list this 403 for every endpoint
+    return response
+
+
 async def conditional_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
     if request.method != "GET" or response.status != 200 or not isinstance(response, web.Response):
@@ -296,6 +321,7 @@ STAGES: tuple[Stage, ...] = (
     github_errors,
     inject_faults,
     check_credentials,
+    secondary_limits,
     conditional_requests,
 )
 

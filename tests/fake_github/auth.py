@@ -4,7 +4,6 @@ a user access token, or nobody (the manifest conversion needs no credential)."""
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 import jwt
@@ -60,7 +59,7 @@ def verify_jwt(state: State, encoded: str) -> App:
         )
     except jwt.PyJWTError as error:
         raise GitHubError(401, "A JSON web token could not be decoded") from error
-    now = time.time()
+    now = state.time()
     issued, expires = claims["iat"], claims["exp"]
     if str(claims["iss"]) not in (str(app.id), f"Iv1.{app.id:016x}"):
         raise GitHubError(401, "'Issuer' claim ('iss') must be an Integer")

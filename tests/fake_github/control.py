@@ -15,6 +15,7 @@ from aiohttp import ClientSession
 
 from tests.fake_github import merge_queue
 from tests.fake_github.model import Protection, Repo, Review, Ruleset, Team
+from tests.fake_github.secondary_limits import ContentLimit
 from tests.fake_github.shapes import Shapes
 from tests.fake_github.state import RATE_LIMIT, GitHubError, State
 from tests.fake_github.webhooks import WebhookBuilder, deliver, receives
@@ -44,6 +45,8 @@ OPERATIONS = (
     "clear_faults",
     "set_rate_limit",
     "expire_tokens",
+    "advance_clock",
+    "set_secondary_limit",
     "webhook",
     "send_webhook",
     "receives",
@@ -391,6 +394,18 @@ class Control:
         for token in self.state.tokens.values():
             token.expires_at = self.state.now()
         return len(self.state.tokens)
+
+    def advance_clock(self, seconds: float) -> str:
+        """Move GitHub's clock forward: tokens, JWTs and limit windows age; GitHub's new time."""
+        if seconds < 0:
+            raise ValueError("GitHub's clock only moves forward")
+        self.state.clock_offset += seconds
+        return self.state.now().isoformat()
+
+    def set_secondary_limit(self, limit: int, *, window_seconds: float = 60.0) -> None:
+        """Allow each installation `limit` content-creating requests per `window_seconds`
+        (GitHub: 80 per minute), counting afresh."""
+        self.state.content_limit = ContentLimit(limit, window_seconds)
 
     # -- webhooks ------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from tests.fake_github.model import (
     User,
     UserToken,
 )
+from tests.fake_github.secondary_limits import ContentLimit
 
 TOKEN_LIFETIME = timedelta(hours=1)
 MANIFEST_CODE_LIFETIME = timedelta(hours=1)  # GitHub's limit on converting a manifest's code
@@ -139,12 +140,18 @@ class State:
         self.failures: list[dict[str, Any]] = []
         self.faults = Faults(seed)
         self.rate_limits: dict[str, RateBucket] = {}
+        self.content_limit = ContentLimit()
+        self.clock_offset = 0.0  # seconds GitHub's clock is ahead of this machine's
         self._diffs: dict[tuple[int, str | None, str], list[FileChange]] = {}
 
     # -- basics --------------------------------------------------------------------------------
 
+    def time(self) -> float:
+        """GitHub's clock, in seconds since the epoch: tests move it with `advance_clock`."""
+        return time.time() + self.clock_offset
+
     def now(self) -> datetime:
-        return datetime.now(UTC).replace(microsecond=0)
+        return datetime.fromtimestamp(self.time(), UTC).replace(microsecond=0)
 
     def next_id(self) -> int:
         return next(self._ids)
