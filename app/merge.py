@@ -13,20 +13,22 @@ import asyncio
 import json
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
-from rapidvet.app import timeline
+from rapidvet.app import timeline, unvetted_merges
 from rapidvet.app.evaluation import Evaluation
 from rapidvet.app.repo_files import owner_repo, read_text
 from rapidvet.app.store import Store
+from rapidvet.app.unvetted_merges import PlanMerge
 from rapidvet.checks.model import Severity
 from rapidvet.checks.paths import url_path
 from rapidvet.workflows.merge_message import merge_record_marker
 from rapidvet.workflows.merge_record import (
+    BlockDecision,
     MergedFile,
     MergedPullRequest,
     MergeRecord,
@@ -122,6 +124,7 @@ async def record(gh: GitHubAPI, store: Store, evaluation: Evaluation, web_url: s
         store.put_value("merge_record", key, progress.dumps())
     if outcome is None:
         outcome = await _current_record(gh, evaluation, merged, decisions)
+    _keep_merges(store, pull.base_ref, merged, decisions, outcome)
     body = outcome.comment + _refused_note(pull.base_ref, _follow_up_name(evaluation), progress)
     if failure is not None:
         body += f"\n\n**Not recorded:** {failure}"
@@ -157,6 +160,24 @@ async def _write(
     if outcome is not None:
         await _follow_up_pull(gh, evaluation, branch, outcome)
     return outcome
+
+
+def _keep_merges(
+    store: Store,
+    branch: str,
+    merged: MergedPullRequest,
+    decisions: list[BlockDecision],
+    outcome: MergeRecord,
+) -> None:
+    """Remember this merge as each changed plan's last: for the dashboard, one merged
+    without vetting is "changed since vetted" until a later merge vets it."""
+    missing = {s.decision.key: s.decision.missing for s in outcome.unvetted}
+    merge = PlanMerge(branch, merged.merge_sha, merged.merged_at, merged.number)
+    unvetted_merges.keep(
+        store,
+        f"{merged.owner}/{merged.repo}",
+        ((d.key, replace(merge, missing=missing.get(d.key, ()))) for d in decisions),
+    )
 
 
 def _refused_note(base: str, follow_up: str, progress: Progress) -> str:

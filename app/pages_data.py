@@ -16,20 +16,23 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 from urllib.parse import quote, urlencode
 from xml.sax.saxutils import escape
 
 from rapidvet.app import timeline
-from rapidvet.app.snapshots import MeasurePoint, PlanRow, Snapshot
+from rapidvet.app.snapshots import MeasurePoint, PlanRow, Snapshot, changed_since_vetted
+from rapidvet.app.unvetted_merges import PlanMerge
 from rapidvet.checks.measures import FRESH_DAYS, PlanEntry
 from rapidvet.checks.paths import path_problem, url_path
+from rapidvet.workflows.changes import BlockKey
 
 View = dict[str, Any]
 
-# A plan in a dashboard table: its place in page order, the measures' entry, the snapshot's row.
-Plan = tuple[int, PlanEntry, PlanRow]
+# A plan in a dashboard table: its place in page order, the measures' entry, the snapshot's
+# row, and the merge that changed it without vetting since its Vetted date, if one did.
+Plan = tuple[int, PlanEntry, PlanRow, PlanMerge | None]
 # Sorting is stable and the plans start in page order, so ties stay in page order.
 SORTS: dict[str, tuple[str, Callable[[Plan], Any]]] = {
     "page": ("Page", lambda plan: plan[0]),
@@ -38,7 +41,12 @@ SORTS: dict[str, tuple[str, Callable[[Plan], Any]]] = {
     "age": ("Age", lambda plan: math.inf if plan[1].age_days is None else plan[1].age_days),
 }
 DEFAULT_SORT = "page"
-SHOWS: dict[str, str] = {"all": "All plans", "stale": "Stale", "unvetted": "Never vetted"}
+SHOWS: dict[str, str] = {
+    "all": "All plans",
+    "stale": "Stale",
+    "unvetted": "Never vetted",
+    "changed": "Changed since vetted",
+}
 ROWS_PER_PAGE = 500  # a 10 000-plan table is served in pages; the exports hold every row
 ALL_ROWS = "all"  # the `page` value of the exports
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
@@ -51,6 +59,7 @@ CSV_COLUMNS = (
     "vetted",
     "age_days",
     "stale",
+    "changed_since_vetted",
     "decider",
     "rapid",
     "url",
@@ -192,10 +201,12 @@ def dashboard(
     show: str | None = None,
     page: str | None = None,
     web_url: str,
+    unvetted: Mapping[BlockKey, PlanMerge] | None = None,
 ) -> View:
     """The query values: `sort` a column of SORTS ("-" first for descending), `show` a key of
     SHOWS, `page` the number of the table's page (the first by default), or ALL_ROWS for
-    every row, as the exports take it."""
+    every row, as the exports take it. `unvetted`: the plans whose last merge was no vetting
+    (`unvetted_merges.unvetted`), for "changed since vetted"."""
     if snapshot is None:
         return {
             "status": "pending",
@@ -208,17 +219,22 @@ def dashboard(
     stale_after = snapshot.stale_after_days
     column, descending = _sort(sort)
     shown = show if show in SHOWS else "all"
-    plans: list[Plan] = [
-        (n, entry, row)
-        for n, (entry, row) in enumerate(zip(measures.plans, snapshot.plans, strict=True))
-        if shown == "all" or _is(shown, entry, stale_after)
+    marks = changed_since_vetted(snapshot, unvetted or {})
+    every: list[Plan] = [
+        (n, entry, row, mark)
+        for n, (entry, row, mark) in enumerate(
+            zip(measures.plans, snapshot.plans, marks, strict=True)
+        )
     ]
+    changed = sum(mark is not None for mark in marks)
+    plans = [plan for plan in every if shown == "all" or _is(shown, plan, stale_after)]
     ordered = sorted(plans, key=SORTS[column][1], reverse=descending)
     window = _window(len(ordered), page)
     counts = {
         "all": len(measures.plans),
         "stale": len(measures.stale),
         "unvetted": len(measures.unvetted),
+        "changed": changed,
     }
     oldest = max((p.age_days for p in measures.plans if p.age_days is not None), default=0)
     scale = max(oldest, stale_after, 1)
@@ -249,6 +265,7 @@ def dashboard(
             "pages": measures.pages,
             "stale": len(measures.stale),
             "unvetted": len(measures.unvetted),
+            "changed": changed,
             "placeholders": len(measures.placeholders),
             "unlisted": None if measures.unlisted is None else len(measures.unlisted),
             "fresh_days": FRESH_DAYS,
@@ -284,8 +301,8 @@ def dashboard(
         "bar_scale_days": scale,
         "stale_mark": round(100 * stale_after / scale, 1),
         "plans": [
-            _plan_row(entry, row, stale_after, scale, links)
-            for _, entry, row in ordered[window["first"] : window["last"]]
+            _plan_row(entry, row, mark, stale_after, scale, links)
+            for _, entry, row, mark in ordered[window["first"] : window["last"]]
         ],
         "placeholders": [
             {
@@ -308,10 +325,13 @@ def dashboard(
     }
 
 
-def _is(show: str, plan: PlanEntry, stale_after: int) -> bool:
+def _is(show: str, plan: Plan, stale_after: int) -> bool:
+    _, entry, _, mark = plan
     if show == "stale":
-        return plan.age_days is not None and plan.age_days > stale_after
-    return plan.vetted is None
+        return entry.age_days is not None and entry.age_days > stale_after
+    if show == "changed":
+        return mark is not None
+    return entry.vetted is None
 
 
 def _window(rows: int, page: str | None) -> dict[str, Any]:
@@ -339,9 +359,17 @@ def _window(rows: int, page: str | None) -> dict[str, Any]:
     }
 
 
-def _plan_row(entry: PlanEntry, row: PlanRow, stale_after: int, scale: int, links: _Links) -> View:
+def _plan_row(
+    entry: PlanEntry,
+    row: PlanRow,
+    mark: PlanMerge | None,
+    stale_after: int,
+    scale: int,
+    links: _Links,
+) -> View:
     """A plan as the table shows it: the measures' entry, with the snapshot's last line and
-    D holder, and its age as a bar (percent of `scale` days)."""
+    D holder, its age as a bar (percent of `scale` days), and the pull request that changed
+    it without vetting since its Vetted date, if one did."""
     age = entry.age_days
     return {
         "page": entry.path,
@@ -354,6 +382,15 @@ def _plan_row(entry: PlanEntry, row: PlanRow, stale_after: int, scale: int, link
         "age_days": age,
         "bar": None if age is None else round(100 * age / scale, 1),
         "stale": age is not None and age > stale_after,
+        "changed_since_vetted": mark is not None,
+        "changed_by": None
+        if mark is None
+        else {
+            "number": mark.number,
+            "url": links.pull(mark.number),
+            "merged_on": mark.merged_at.astimezone(UTC).date().isoformat(),
+            "missing": list(mark.missing),
+        },
         "decider": row.decider,
         "rapid": entry.rapid,
         "url": links.lines(links.commit_sha, entry.path, entry.line, row.end_line),
@@ -503,6 +540,9 @@ class _Links:
 
     def commit(self, sha: str) -> str:
         return f"{self.web_url}/{self.repo}/commit/{sha}"
+
+    def pull(self, number: int) -> str:
+        return f"{self.web_url}/{self.repo}/pull/{number}"
 
     def page(self, path: str) -> str | None:
         quoted = _quoted(path)

@@ -21,9 +21,10 @@ import functools
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from gidgethub import BadRequest
@@ -33,6 +34,7 @@ from rapidvet.app.isolation import checked
 from rapidvet.app.pull_snapshot import bounded
 from rapidvet.app.repo_files import BLOB, owner_repo
 from rapidvet.app.store import Store
+from rapidvet.app.unvetted_merges import PlanMerge
 from rapidvet.checks.layout import (
     GITBOOK_CONFIG,
     TocSources,
@@ -53,6 +55,7 @@ from rapidvet.checks.model import Block
 from rapidvet.checks.page import check_page
 from rapidvet.checks.paths import path_problem, url_path
 from rapidvet.checks.toc import gitbook_summary_location
+from rapidvet.workflows.changes import BlockKey, normalized_title
 from rapidvet.workflows.config_errors import ConfigError
 from rapidvet.workflows.config_loader import config_location, load_config
 from rapidvet.workflows.rapid_config import RapidConfig
@@ -233,6 +236,44 @@ def history(store: Store, repo: str) -> list[MeasurePoint]:
         MeasurePoint(datetime.fromisoformat(at), commit, percent, plans, fresh, tuple(vetted_in))
         for at, commit, percent, plans, fresh, vetted_in in json.loads(raw or "[]")
     ]
+
+
+def changed_since_vetted(
+    snapshot: Snapshot, unvetted: Mapping[BlockKey, PlanMerge]
+) -> list[PlanMerge | None]:
+    """For each plan, the merge into the snapshot's branch that changed it without vetting
+    on or after its Vetted date, if one did (`unvetted`: each plan's last merge, when it was
+    no vetting). A later vetting clears it: its merge is the plan's last, or its Vetted date
+    moved past the unvetted one."""
+    if not unvetted:
+        return [None] * len(snapshot.plans)
+    keys = _plan_keys(snapshot)
+    marks: list[PlanMerge | None] = []
+    for plan in snapshot.plans:
+        merge = unvetted.get(keys[plan.path, plan.line])
+        marks.append(
+            merge
+            if merge is not None
+            and merge.branch == snapshot.branch
+            and plan.vetted is not None
+            and merge.merged_at.astimezone(UTC).date() >= date.fromisoformat(plan.vetted)
+            else None
+        )
+    return marks
+
+
+def _plan_keys(snapshot: Snapshot) -> dict[tuple[str, int], BlockKey]:
+    """The plans' keys by (path, line), as a merge keys the blocks it changed: normalized
+    title and rank among the page's blocks of that title, placeholders included."""
+    keys: dict[tuple[str, int], BlockKey] = {}
+    for path, (plans, placeholders) in snapshot.by_page().items():
+        ranks: Counter[str] = Counter()
+        blocks = [(p.line, p.title) for p in plans] + [(p.line, p.title) for p in placeholders]
+        for line, title in sorted(blocks):
+            normalized = normalized_title(title)
+            keys[path, line] = BlockKey(path, normalized, ranks[normalized])
+            ranks[normalized] += 1
+    return keys
 
 
 async def default_branch(gh: GitHubAPI, repo: str) -> str:

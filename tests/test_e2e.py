@@ -393,3 +393,27 @@ def test_a_merge_queue_group_holding_a_pull_request_changed_after_its_approvals_
     assert run["output"]["title"] == f"RAPID review does not pass on #{handbook.number}"
     assert "changed after its approvals" in run["output"]["summary"]
     assert rapid(handbook)["conclusion"] == "action_required"  # judged again on its new head
+
+
+def test_a_plan_merged_without_vetting_shows_on_the_dashboard_as_changed_since_vetted(
+    fake_github, tmp_path
+):
+    from tests.page_client import Browser
+
+    with ExitStack() as stack:
+        handbook = open_handbook(stack, fake_github, tmp_path, RAPIDVET_PAGES="public")
+        handbook.send("pull_request.opened")
+        approve(handbook, "lee")  # A only: the Decider never approved
+        handbook.fake.merge_pull_request(REPO, handbook.number, user="admin")
+        handbook.send("pull_request.closed")
+        assert handbook.send("push", ref="main") == 202
+        page = Browser().get(handbook.server.url + "/acme/handbook?format=json")
+        data = json.loads(page.text)
+        assert data["measure"]["changed"] == 1
+        (plan,) = data["plans"]
+        assert (plan["title"], plan["vetted"]) == ("FY27 Ops VPMOM", "2026-02-03")
+        assert plan["changed_since_vetted"] is True
+        shown = Browser().get(handbook.server.url + "/acme/handbook?show=changed").text
+        pull = f"{handbook.fake.url.removesuffix('/api/v3')}/{REPO}/pull/{handbook.number}"
+        assert f'changed since vetted in <a href="{pull}">#{handbook.number}</a>' in shown
+        assert '<strong aria-current="page">Changed since vetted (1)</strong>' in shown

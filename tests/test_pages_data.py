@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-from rapidvet.app import snapshots
+from rapidvet.app import snapshots, unvetted_merges
 from rapidvet.app.evaluation import judge, summary_json
 from rapidvet.app.pages_data import (
     ALL_ROWS,
@@ -29,6 +29,8 @@ from rapidvet.app.pages_data import (
 from rapidvet.app.pull_snapshot import ConfigRead, PullInfo, PullSnapshot
 from rapidvet.app.snapshots import MeasurePoint, PlaceholderRow, PlanRow, Snapshot, TocRecord
 from rapidvet.app.sqlite_store import SqliteStore
+from rapidvet.app.unvetted_merges import PlanMerge
+from rapidvet.workflows.changes import BlockKey
 from rapidvet.workflows.config_loader import load_config
 from rapidvet.workflows.reviews import Review
 from tests.bench_scripts import load_bench_script
@@ -225,6 +227,8 @@ def test_dashboard_rows_measure_and_gaps():
         "vetted": "2026-10-01",
         "age_days": 53,
         "stale": False,
+        "changed_since_vetted": False,
+        "changed_by": None,
         "decider": "@dee",
         "rapid": "@dee(D)",
         "url": f"{WEB}/{REPO}/blob/{HEAD}/a/one.md#L3-L20",
@@ -239,6 +243,7 @@ def test_dashboard_rows_measure_and_gaps():
         ("all", 3, True, "?"),
         ("stale", 1, False, "?show=stale"),
         ("unvetted", 1, False, "?show=unvetted"),
+        ("changed", 0, False, "?show=changed"),
     ]
     assert view["window"] == {
         "page": 1,
@@ -255,6 +260,7 @@ def test_dashboard_rows_measure_and_gaps():
         "pages": 4,
         "stale": 1,
         "unvetted": 1,
+        "changed": 0,
         "placeholders": 1,
         "unlisted": 2,
         "fresh_days": 365,
@@ -339,6 +345,56 @@ def test_a_long_table_is_served_in_pages_and_exported_whole():
     everything = board("title", snapshot, page=ALL_ROWS)
     assert len(everything["plans"]) == 1200 and everything["window"]["next"] is None
     assert len(dashboard_csv(everything).splitlines()) == 1201
+
+
+def unvetted_merge(day: int, branch: str = "main") -> PlanMerge:
+    at = datetime(2026, 10, day, 12, tzinfo=UTC)
+    return PlanMerge(branch, "c" * 40, at, 12, ("D DEE (@dee): waiting",))
+
+
+def test_a_plan_merged_without_vetting_since_its_vetted_date_is_changed_since_vetted():
+    # Keyed as a merge keys it: normalized title, rank among the page's blocks of that title.
+    one, two = BlockKey("a/one.md", "beta vpmom"), BlockKey("a/two.md", "alpha vpmom")
+    unvetted = {
+        one: unvetted_merge(1),  # the day it was vetted: after the vetting, or the same merge
+        two: unvetted_merge(1, branch="draft"),  # not on the dashboard's branch
+        BlockKey("b/three.md", "gamma v2mom"): unvetted_merge(2),  # never vetted: stays so
+        BlockKey("a/one.md", "beta vpmom", 1): unvetted_merge(3),  # no second such plan
+    }
+    view = board(unvetted=unvetted)
+    first, second, third = view["plans"]
+    assert first["changed_since_vetted"] is True
+    assert first["changed_by"] == {
+        "number": 12,
+        "url": f"{WEB}/{REPO}/pull/12",
+        "merged_on": "2026-10-01",
+        "missing": ["D DEE (@dee): waiting"],
+    }
+    assert not second["changed_since_vetted"] and not third["changed_since_vetted"]
+    assert view["measure"]["changed"] == 1
+    assert [p["page"] for p in board(unvetted=unvetted, show="changed")["plans"]] == ["a/one.md"]
+    shows = {s["key"]: s["count"] for s in view["shows"]}
+    assert shows["changed"] == 1
+    csv_row = next(csv.DictReader(io.StringIO(dashboard_csv(view))))
+    assert csv_row["changed_since_vetted"] == "true"
+    # An unvetted merge the day before the Vetted date came before the vetting.
+    before = {one: replace(unvetted_merge(1), merged_at=datetime(2026, 9, 30, tzinfo=UTC))}
+    assert board(unvetted=before)["measure"]["changed"] == 0
+
+
+def test_a_plans_last_merge_is_kept_whatever_order_merges_are_handled_in(tmp_path):
+    store = SqliteStore(str(tmp_path / "rapidvet.db"))
+    store.migrate()
+    plan, other = BlockKey("a/one.md", "beta vpmom"), BlockKey("a/two.md", "alpha vpmom")
+    unvetted, vetted = unvetted_merge(1), replace(unvetted_merge(2), number=13, missing=())
+    unvetted_merges.keep(store, REPO, [(plan, unvetted), (other, unvetted)])
+    unvetted_merges.keep(store, "acme/handbook-2", [(plan, unvetted)])
+    assert unvetted_merges.unvetted(store, REPO) == {plan: unvetted, other: unvetted}
+    unvetted_merges.keep(store, REPO, [(plan, vetted)])  # a later merge vets it
+    assert unvetted_merges.unvetted(store, REPO) == {other: unvetted}
+    unvetted_merges.keep(store, REPO, [(plan, unvetted)])  # a redelivery of the earlier one
+    assert unvetted_merges.unvetted(store, REPO) == {other: unvetted}
+    store.close()
 
 
 def test_a_dashboard_before_its_first_snapshot():

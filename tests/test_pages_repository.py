@@ -8,12 +8,13 @@ import io
 import json
 from dataclasses import replace
 
-from rapidvet.app import snapshots, timeline
+from rapidvet.app import snapshots, timeline, unvetted_merges
 from rapidvet.app.evaluation import SUMMARIES
 from rapidvet.app.sqlite_store import SqliteStore
+from rapidvet.workflows.changes import BlockKey
 from tests.browser import XSS_PAYLOADS
 from tests.test_pages_auth import REPO_PAGE, world  # noqa: F401  (the fixture)
-from tests.test_pages_data import evaluated_summary, small_snapshot
+from tests.test_pages_data import evaluated_summary, small_snapshot, unvetted_merge
 
 REPO = "acme/handbook"
 
@@ -111,10 +112,15 @@ def test_the_pages_in_a_real_browser(world, page, axe_check, no_script_ran, scre
     delivery id: nothing runs, axe-core finds nothing serious."""
     store_snapshot(world, XSS_PAYLOADS[0], XSS_PAYLOADS[1])
     store_pull_12(world, delivery=XSS_PAYLOADS[2])
+    store = stored(world)
+    unvetted_merges.keep(store, REPO, [(BlockKey("a/two.md", "alpha vpmom"), unvetted_merge(1))])
+    store.close()
     world.fake.sign_in_as("dee")
     page.goto(world.server.url + "/login?next=" + REPO_PAGE)
     assert page.locator("h1").inner_text() == "acme/handbook"
-    assert XSS_PAYLOADS[0] in page.locator("table.plans").inner_text()  # shown as text
+    table = page.locator("table.plans").inner_text()
+    assert XSS_PAYLOADS[0] in table  # shown as text
+    assert "(changed since vetted in #12, merged 2026-10-01)" in table  # text, not colour alone
     no_script_ran(page)
     axe_check(page)
     screenshot(page, "dashboard")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 from markupsafe import Markup
 
-from rapidvet.app import pages_data, snapshots, timeline
+from rapidvet.app import pages_data, snapshots, timeline, unvetted_merges
 from rapidvet.app.evaluation import SUMMARIES
 from rapidvet.app.pages.auth import require_reader
 from rapidvet.app.pages.keys import REGISTRATION
@@ -41,6 +41,7 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
         show=query.get("show"),
         page=pages_data.ALL_ROWS if export in EXPORTS else query.get("page"),
         web_url=registration.settings.web_url,
+        unvetted=unvetted_merges.unvetted(store, repo),
     )
     if export in EXPORTS and view["status"] == "ok":
         content_type, body = EXPORTS[export]
