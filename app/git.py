@@ -1,12 +1,19 @@
-"""A local git repository read through the git command: files at a commit, changed paths."""
+"""A local git repository read through the git command: files at a commit, changed paths,
+when lines last changed."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from rapidvet.app.commands import UsageError
+
+# A commit's time in `git blame --porcelain` (whose file lines start with a tab).
+COMMITTER_TIME = re.compile(rb"^committer-time (\d+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -58,3 +65,12 @@ class Repository:
 
     def exists(self, commit: str, path: str) -> bool:
         return self._git("cat-file", "-e", f"{commit}:{path}", check=False).returncode == 0
+
+    def last_changed(self, path: str, spans: Sequence[tuple[int, int]]) -> date | None:
+        """The UTC day of the latest commit to these (first, last) lines of `path` as the
+        work tree holds it (lines not committed yet count as changed today); None when git
+        cannot tell (a file never committed)."""
+        ranges = [f"-L{first},{last}" for first, last in spans]
+        proc = self._git("blame", "--porcelain", *ranges, "--", path, check=False)
+        times = COMMITTER_TIME.findall(proc.stdout) if proc.returncode == 0 else []
+        return max((datetime.fromtimestamp(int(t), UTC).date() for t in times), default=None)

@@ -7,7 +7,7 @@ the same function, `measured`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +16,8 @@ from rapidvet.checks.model import Block
 from rapidvet.checks.toc import listed
 
 FRESH_DAYS = 365  # the SOP measure: "vetted within the last 12 months"
+# The rows a merge record writes: changing them records a vetting, it changes no plan.
+RECORD_ROWS = ("vetted date", "previous versions")
 
 
 # Plans and their entries are plain slotted records, not frozen ones: a frozen dataclass's
@@ -145,3 +147,31 @@ def handbook_measures(
                 plans.append(entry)
     unlisted = unlisted_pages(paths, toc)
     return measured(len(paths), plans, placeholders, unlisted, today, stale_after_days)
+
+
+def content_spans(block: Block) -> list[tuple[int, int]]:
+    """The plan's lines as (first, last) spans, leaving out its record rows."""
+    record = sorted(r.line for r in block.metadata if r.key.casefold() in RECORD_ROWS)
+    spans: list[tuple[int, int]] = []
+    start = block.line
+    for line in record:
+        if start < line:
+            spans.append((start, line - 1))
+        start = line + 1
+    if start <= block.end_line:
+        spans.append((start, block.end_line))
+    return spans
+
+
+def changed_since_vetted(
+    plans: Iterable[PlanEntry], changed_on: Mapping[tuple[str, int], date]
+) -> tuple[PlanEntry, ...]:
+    """The vetted plans changed after their Vetted date; `changed_on`: the date of the last
+    change to each plan's content, by (path, line)."""
+    return tuple(
+        p
+        for p in plans
+        if p.vetted is not None
+        and (on := changed_on.get((p.path, p.line))) is not None
+        and on > p.vetted
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import jsonschema
 import pytest
 
 from rapidvet.app.cli import main
+from rapidvet.app.commands.report import NOT_IN_GIT
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "handbook"
@@ -164,3 +166,66 @@ def test_check_and_report_on_the_real_handbook(capsys, corpus):
     assert report["pages"] == 357
     assert len(report["plans"]) + len(report["placeholders"]) == len(titles)
     assert report["unlisted"] is not None
+
+
+def plan_page(ops: str = "Run the company", sales: str = "once a year", versions: str = "") -> str:
+    """A page of two plans vetted Feb 3, 2026, with the lines the history test changes."""
+    from tests.e2e import PLAN
+
+    body = PLAN.split("\n", 2)[2]  # the plan, without the page's title
+    sales_plan = body.replace("FY27 Ops", "FY27 Sales").replace("once a year", sales)
+    sales_plan = sales_plan.replace("[Feb 1, 2025](https://example.com/old)", versions)
+    return "# Plans\n\n" + body.replace("Run the company", ops) + "\n" + sales_plan
+
+
+# A name git would read as options, were it not after `--`.
+HOSTILE_PAGE = "-p-L1,2.md"
+
+
+def commit_page(folder: Path, text: str, day: str) -> None:
+    (folder / HOSTILE_PAGE).write_text(text)
+    stamp = f"{day}T12:00:00+00:00"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+        "GIT_AUTHOR_NAME": "Ann",
+        "GIT_AUTHOR_EMAIL": "ann@example.com",
+        "GIT_COMMITTER_NAME": "Ann",
+        "GIT_COMMITTER_EMAIL": "ann@example.com",
+        "GIT_AUTHOR_DATE": stamp,
+        "GIT_COMMITTER_DATE": stamp,
+    }
+    for args in (["add", "--", HOSTILE_PAGE], ["commit", "-qm", f"Edit on {day}"]):
+        subprocess.run(["git", "-C", str(folder), *args], env=env, check=True)
+
+
+def report(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [RAPIDVET, "report", str(folder), "--today", "2026-06-01", *args]
+    return subprocess.run(argv, capture_output=True, text=True, check=True)
+
+
+def test_report_counts_plans_changed_after_their_vetted_date_in_a_git_checkout(tmp_path):
+    handbook = tmp_path / "handbook"
+    handbook.mkdir()
+    subprocess.run(["git", "init", "-q", str(handbook)], check=True)
+    commit_page(handbook, plan_page(), "2026-01-05")
+    # Before the Vetted date (Feb 3): the vetting covered it.
+    commit_page(handbook, plan_page(sales="twice a year"), "2026-02-01")
+    # After it: the Ops plan's content; only the Sales plan's record rows, which change no plan.
+    later = plan_page("Run the whole company", "twice a year", "[Feb 3](https://example.com/v)")
+    commit_page(handbook, later, "2026-03-01")
+
+    data = json.loads(report(handbook, "--format", "json").stdout)
+    assert [p["title"] for p in data["plans"]] == ["FY27 Ops VPMOM", "FY27 Sales VPMOM"]
+    (changed,) = data["changed_since_vetted"]
+    assert (changed["title"], changed["vetted"]) == ("FY27 Ops VPMOM", "2026-02-03")
+    text = report(handbook).stdout
+    assert (
+        f"Changed since vetted: 1\n  {HOSTILE_PAGE}:3 FY27 Ops VPMOM (vetted 2026-02-03)\n" in text
+    )
+
+    outside = tmp_path / "copy"
+    shutil.copytree(handbook, outside, ignore=shutil.ignore_patterns(".git"))
+    proc = report(outside, "--format", "json")
+    assert "changed_since_vetted" not in json.loads(proc.stdout)
+    assert proc.stderr == f"{NOT_IN_GIT}\n"
+    assert f"\n{NOT_IN_GIT}\n" in report(outside).stdout

@@ -1,4 +1,5 @@
-"""`rapidvet report [PATH...]`: the handbook measures of the SOP plan, as text or JSON."""
+"""`rapidvet report [PATH...]`: the handbook measures of the SOP plan, as text or JSON; in a
+git checkout, also the plans changed since vetted (by `git blame` of each vetted plan)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,30 @@ import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidvet.app.commands import UsageError, exit_codes
 from rapidvet.app.commands.check import Handbooks, check_all, parse_today
-from rapidvet.app.handbook import pages
-from rapidvet.checks.measures import FRESH_DAYS, HandbookMeasures, handbook_measures
+from rapidvet.app.git import Repository
+from rapidvet.app.handbook import Page, pages
+from rapidvet.checks.measures import (
+    FRESH_DAYS,
+    HandbookMeasures,
+    PlanEntry,
+    changed_since_vetted,
+    content_spans,
+    handbook_measures,
+)
+from rapidvet.checks.model import Block
+
+NOT_IN_GIT = "Changed since vetted: not counted (not a git checkout, so no dates of changes)"
+
+
+class Report(NamedTuple):
+    measures: HandbookMeasures
+    # The vetted plans whose content a commit dated after their Vetted date changed; None
+    # outside a git checkout, where no history says when a line changed.
+    changed: tuple[PlanEntry, ...] | None
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def measure(args: argparse.Namespace) -> HandbookMeasures:
+def measure(args: argparse.Namespace) -> Report:
     for path in args.paths:
         if not Path(path).is_dir():
             raise UsageError(f"{path}: not a folder")
@@ -48,29 +67,59 @@ def measure(args: argparse.Namespace) -> HandbookMeasures:
     ((handbook, found),) = groups.items()
     options = handbooks.options(handbook)
     reports = check_all(found, options, args.jobs or 2)
-    return handbook_measures(
-        ((page.rel, report.blocks) for page, report in zip(found, reports, strict=True)),
+    blocks = [(page, report.blocks) for page, report in zip(found, reports, strict=True)]
+    measures = handbook_measures(
+        ((page.rel, page_blocks) for page, page_blocks in blocks),
         options.today,
         options.toc,
         options.stale_after_days,
     )
+    return Report(measures, changed(args.paths, blocks, measures))
+
+
+def changed(
+    paths: list[str], blocks: list[tuple[Page, tuple[Block, ...]]], measures: HandbookMeasures
+) -> tuple[PlanEntry, ...] | None:
+    """The plans changed since vetted, if every folder is in a git checkout: each vetted
+    plan's lines but its record rows, blamed (plans are few: one git call each)."""
+    checkouts: dict[str, Repository] = {}
+    for path in paths:
+        try:
+            checkouts[str(Path(path))] = Repository.open(path)
+        except UsageError:  # not a git checkout, or no git at all
+            return None
+    by_plan = {(page.rel, block.line): (page, block) for page, found in blocks for block in found}
+    changed_on = {}
+    for plan in measures.plans:
+        if plan.vetted is not None:
+            page, block = by_plan[plan.path, plan.line]
+            on = checkouts[page.root].last_changed(page.rel, content_spans(block))
+            if on is not None:
+                changed_on[plan.path, plan.line] = on
+    return changed_since_vetted(measures.plans, changed_on)
 
 
 def run(args: argparse.Namespace) -> int:
-    measures = measure(args)
-    output = as_json(measures) if args.format == "json" else as_text(measures)
+    report = measure(args)
+    if report.changed is None and args.format == "json":
+        sys.stderr.write(f"{NOT_IN_GIT}\n")
+    output = as_json(report) if args.format == "json" else as_text(report)
     sys.stdout.write(output + "\n")
     return 0
 
 
-def as_json(m: HandbookMeasures) -> str:
+def as_json(report: Report) -> str:
+    m = report.measures
     data: dict[str, Any] = asdict(m)
     data["fresh"] = m.fresh
     data["fresh_percent"] = m.fresh_percent
+    if report.changed is not None:
+        data["changed_since_vetted"] = [asdict(p) for p in report.changed]
     return json.dumps(data, indent=1, default=str, ensure_ascii=False)
 
 
-def as_text(m: HandbookMeasures) -> str:
+def as_text(report: Report) -> str:
+    m = report.measures
     percent = "n/a" if m.fresh_percent is None else f"{m.fresh_percent}%"
     lines = [
         f"Handbook measures on {m.today}: {m.pages} pages",
@@ -79,6 +128,7 @@ def as_text(m: HandbookMeasures) -> str:
         *(f"  {p.path}:{p.line} {p.title} (vetted {p.vetted}, {p.age_days} days)" for p in m.stale),
         f"Never vetted: {len(m.unvetted)}",
         *(f"  {p.path}:{p.line} {p.title}" for p in m.unvetted),
+        *_changed_lines(report.changed),
         f"Placeholders: {len(m.placeholders)}",
         *(f"  {p.path}:{p.line} {p.title} ({p.marker})" for p in m.placeholders),
     ]
@@ -88,3 +138,12 @@ def as_text(m: HandbookMeasures) -> str:
         lines.append(f"Pages not in the table of contents: {len(m.unlisted)}")
         lines.extend(f"  {path}" for path in m.unlisted)
     return "\n".join(lines)
+
+
+def _changed_lines(changed: tuple[PlanEntry, ...] | None) -> list[str]:
+    if changed is None:
+        return [NOT_IN_GIT]
+    return [
+        f"Changed since vetted: {len(changed)}",
+        *(f"  {p.path}:{p.line} {p.title} (vetted {p.vetted})" for p in changed),
+    ]
