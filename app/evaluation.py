@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from gidgethub import BadRequest
+from gidgethub import BadRequest, RateLimitExceeded
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app import timeline
 from rapidvet.app.check_runs import RAPID, STRUCTURE, CheckRun, done, gave_up_runs, publish
 from rapidvet.app.context import Context
+from rapidvet.app.github_retry import SecondaryRateLimited
 from rapidvet.app.isolation import GaveUp, checked
 from rapidvet.app.pull_snapshot import (
     PullInfo,
@@ -291,6 +292,8 @@ async def request_reviewers(gh: GitHubAPI, store: Store, evaluation: Evaluation)
         )
         timeline.reviewers_requested(store, pull, new_users, new_teams)
     except BadRequest as err:
+        if isinstance(err, RateLimitExceeded | SecondaryRateLimited):
+            raise  # not a refusal of these reviewers: the job waits and asks again
         # A holder who is no collaborator cannot be requested; the check still names them.
         log.warning("review request refused (%s) for %s", err.status_code, scope)
     for name in [f"@{u}" for u in new_users] + new_teams:

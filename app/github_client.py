@@ -25,7 +25,7 @@ from yarl import URL
 from rapidvet.app import metrics
 from rapidvet.app.github_cache import CachedResponse, CacheKey, ETagCache
 from rapidvet.app.github_endpoints import endpoint_template
-from rapidvet.app.github_retry import RetryPolicy
+from rapidvet.app.github_retry import RetryPolicy, secondary_limit
 
 API_VERSION = "2022-11-28"
 DEFAULT_RETRY = RetryPolicy()
@@ -162,6 +162,9 @@ class RapidvetGitHubAPI(gidgethub.aiohttp.GitHubAPI):
                     now=self._clock(),
                 )
                 if wait is None:
+                    limited = secondary_limit(status, headers, answer, self._clock(), attempt)
+                    if limited is not None:
+                        raise limited
                     return response
                 reason = f"status {status}"
             log.warning(

@@ -4,7 +4,9 @@ Rate limits (429, and 403 when GitHub says a limit was hit) are retried for ever
 refused the request without acting on it. We wait as GitHub's REST guide asks: `retry-after`
 seconds if given, else until `x-ratelimit-reset` when `x-ratelimit-remaining` is 0, else at least
 a minute, growing with each try. A wait longer than `max_wait` is not taken in-process: the
-error goes up and the job queue retries the whole job later.
+error goes up and the job queue retries the whole job later; a secondary limit goes up as
+`SecondaryRateLimited`, carrying GitHub's wait, so the queue waits that long and does not spend
+its tries on answers GitHub already said would be refused.
 
 Server errors (5xx) and lost connections are retried with exponential backoff and full jitter,
 but only where doing the call twice is harmless, because GitHub may have acted before the answer
@@ -20,8 +22,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import aiohttp
+from gidgethub import BadRequest
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
 # POSTs whose repetition creates nothing anyone sees twice.
@@ -71,6 +75,25 @@ def rate_limit_wait(
     if status == 429 or any(message in lowered for message in SECONDARY_LIMIT_MESSAGES):
         return MINIMUM_LIMIT_WAIT * 2.0 ** (attempt - 1)
     return None
+
+
+class SecondaryRateLimited(BadRequest):
+    """GitHub's secondary limit still refused the call when in-process retries ended."""
+
+    def __init__(self, status: int, retry_after: float) -> None:
+        super().__init__(HTTPStatus(status), f"secondary rate limit: retry in {retry_after:.0f}s")
+        self.retry_after = retry_after
+
+
+def secondary_limit(
+    status: int, headers: Mapping[str, str], body: bytes, now: float, attempt: int
+) -> SecondaryRateLimited | None:
+    """The error for an answer refused by a secondary limit, None for any other answer (an
+    exhausted primary limit is gidgethub's `RateLimitExceeded`, which knows its reset)."""
+    wait = rate_limit_wait(status, headers, body, now, attempt)
+    if wait is None or headers.get("x-ratelimit-remaining") == "0":
+        return None
+    return SecondaryRateLimited(status, wait)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

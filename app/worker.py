@@ -17,6 +17,7 @@ from gidgethub import RateLimitExceeded
 
 from rapidvet.app import metrics
 from rapidvet.app.github_client import OutOfReach
+from rapidvet.app.github_retry import SecondaryRateLimited
 from rapidvet.app.periodic import Schedule
 from rapidvet.app.sqlite_store import worker_name
 from rapidvet.app.store import Job, JobCounts, LeasedStore, RunJob
@@ -34,10 +35,13 @@ def backoff(attempt: int, rng: random.Random | None = None) -> float:
 
 def retry_delay(error: Exception, attempt: int) -> float:
     """When to try a failed job again: after the rate-limit window resets when GitHub said
-    the limit is used up (retrying sooner only burns attempts), else exponential backoff."""
+    the limit is used up, or after the wait a secondary limit asked for (retrying sooner only
+    burns attempts), else exponential backoff."""
     if isinstance(error, RateLimitExceeded):
         reset: float = error.rate_limit.reset_datetime.timestamp()
         return max(backoff(attempt), reset - time.time() + 1)
+    if isinstance(error, SecondaryRateLimited):
+        return max(backoff(attempt), error.retry_after + 1)
     return backoff(attempt)
 
 

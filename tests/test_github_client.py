@@ -531,6 +531,23 @@ async def test_secondary_rate_limit_without_retry_after_waits_a_minute(key):
 
 
 @run
+async def test_secondary_limit_past_max_wait_hands_the_job_queue_githubs_wait(key):
+    async with started(key) as h:
+        h.github.script("POST", COMMENTS, reply(403, SECONDARY, **{"Retry-After": "600"}))
+        gh = await h.app.installation_api(7)
+
+        async def comment(job: Job) -> None:
+            await gh.post(COMMENTS, data={"body": "decision record"})
+
+        job = Job(1, "d1", "pull_request", "opened", 7, "octo/handbook#7", {}, 1, datetime.now(UTC))
+        outcome = await run_try(job, comment, max_attempts=5)
+        assert h.sleeps == []  # ten minutes is not waited in-process
+        # The queue waits what GitHub asked, not its two-second backoff that would be refused.
+        assert outcome.retry_in is not None and outcome.retry_in >= 601
+        assert "secondary rate limit" in str(outcome.error)
+
+
+@run
 async def test_exhausted_primary_limit_waits_until_reset(key):
     async with started(key) as h:
         reset = str(int(h.clock.now) + 30)
