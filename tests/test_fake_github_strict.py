@@ -344,3 +344,26 @@ def test_content_creating_requests_past_the_secondary_limit_wait_for_retry_after
 
     asyncio.run(main())
     assert len(world.fake.comments(REPO, 1)) == 4
+
+
+def test_merging_through_the_api_waits_for_required_checks(world: World) -> None:  # noqa: F811
+    world.fake.add_ruleset(REPO, [CHECKS_RULE])
+    merge = f"/repos/{REPO}/pulls/1/merge"
+    before = world.fake.branch_sha(REPO, "main")
+
+    async def scenario(gh: GitHubAPI) -> None:
+        with pytest.raises(gidgethub.BadRequest) as refused:
+            await gh.put(merge, data={"merge_method": "squash"})
+        assert refused.value.status_code == 405
+        assert str(refused.value) == 'Required status check "RAPID review" is expected.'
+        assert world.fake.branch_sha(REPO, "main") == before
+        green = {"name": "RAPID review", "head_sha": world.head_sha, "conclusion": "success"}
+        await gh.post(f"/repos/{REPO}/check-runs", data=green)
+        with pytest.raises(gidgethub.BadRequest) as moved:
+            await gh.put(merge, data={"sha": before})
+        assert moved.value.status_code == 409
+        merged = await gh.put(merge, data={"merge_method": "squash", "sha": world.head_sha})
+        assert merged["merged"] and merged["sha"] == world.fake.branch_sha(REPO, "main")
+
+    with_github(world, scenario)
+    assert world.fake.pull_request(REPO, 1)["merged_by"]["login"] == "rapidvet[bot]"

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fake_github.keys import CREDENTIAL, SHAPES, STATE
+from tests.fake_github.keys import CREDENTIAL, JSON, SHAPES, STATE
 from tests.fake_github.model import Repo, Ruleset
 from tests.fake_github.responses import json_response, paged_response
 from tests.fake_github.state import GitHubError, State
@@ -80,6 +80,21 @@ def push_refusal(state: State, repo: Repo, branch: str, sha: str) -> str | None:
     ):
         return f"Protected branch update failed for refs/heads/{branch}."
     return None
+
+
+def merge_refusal(repo: Repo, base: str, sha: str) -> str | None:
+    """GitHub's 405 message when the base branch's required checks are not green on `sha`
+    (/en/rest/pulls/pulls#merge-a-pull-request), None when the merge may go ahead."""
+    names = [
+        c["context"]
+        for ruleset in repo.branch_rules.rulesets_for(base, repo.default_branch)
+        for rule in ruleset.rules
+        if rule["type"] == "required_status_checks"
+        for c in rule["parameters"]["required_status_checks"]
+    ]
+    protection = repo.branch_rules.protections.get(base)
+    names += protection.required_checks if protection is not None else []
+    return _missing_checks(repo, sha, list(dict.fromkeys(names)))
 
 
 # -- shapes ----------------------------------------------------------------------------------
@@ -155,6 +170,25 @@ def _app_id(request: web.Request) -> int | None:
     credential = request[CREDENTIAL]
     app = request.app[STATE].app
     return app.id if app is not None and credential.user is None else None
+
+
+@routes.put("/repos/{owner}/{repo}/pulls/{pull_number}/merge")
+async def merge_pull_request(request: web.Request) -> web.Response:
+    state, repo = request.app[STATE], _repo(request)
+    pull = state.pull(repo, int(request.match_info["pull_number"]))
+    body = request[JSON] or {}
+    if body.get("sha") not in (None, pull.head_sha):
+        raise GitHubError(409, "Head branch was modified. Review and try the merge again.")
+    refusal = merge_refusal(repo, pull.base_ref, pull.head_sha)
+    if refusal is not None:
+        raise GitHubError(405, refusal)
+    credential = request[CREDENTIAL]
+    merger = credential.user or state.require_app().bot
+    method = str(body.get("merge_method", "merge"))
+    sha = state.merge_pull(repo, pull, method=method, user=merger)
+    return json_response(
+        {"sha": sha, "merged": True, "message": "Pull Request successfully merged"}
+    )
 
 
 @routes.get("/repos/{owner}/{repo}/rules/branches/{branch}")
