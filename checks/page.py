@@ -33,14 +33,16 @@ class _Screen:
 
 @lru_cache(maxsize=8)
 def _screen(kinds: tuple[Kind, ...]) -> _Screen:
-    def words(texts: list[str], boundary: str) -> re.Pattern[str]:
-        return re.compile(f"(?:{'|'.join(map(re.escape, texts))}){boundary}", re.IGNORECASE)
-
     return _Screen(
-        words([kind.name for kind in kinds], ""),
-        words([kind.sections[0] for kind in kinds], r"\b"),
-        words([kind.sections[-1] for kind in kinds], r"\b"),
+        _alternation([kind.name for kind in kinds], ""),
+        _alternation([kind.sections[0] for kind in kinds], r"\b"),
+        _alternation([kind.sections[-1] for kind in kinds], r"\b"),
     )
+
+
+def _alternation(texts: list[str], boundary: str) -> re.Pattern[str]:
+    """Any of `texts`, case ignored, then `boundary`."""
+    return re.compile(f"(?:{'|'.join(map(re.escape, texts))}){boundary}", re.IGNORECASE)
 
 
 def may_hold_plan(text: str, options: CheckOptions) -> bool:
