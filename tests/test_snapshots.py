@@ -141,7 +141,8 @@ def world(fake_github, tmp_path, pool):
 
 def report_json(folder: Path) -> str:
     """What `rapidvet report FOLDER --format json --today TODAY` prints."""
-    return as_json(measure(argparse.Namespace(path=str(folder), config=None, today=TODAY, jobs=1)))
+    args = argparse.Namespace(paths=[str(folder)], config=None, today=TODAY, jobs=1)
+    return as_json(*measure(args))
 
 
 # -- measures --------------------------------------------------------------------------------

@@ -103,23 +103,22 @@ def run(args: argparse.Namespace) -> int:
     report = measure(args)
     if report.changed is None and args.format == "json":
         sys.stderr.write(f"{NOT_IN_GIT}\n")
-    output = as_json(report) if args.format == "json" else as_text(report)
+    show = as_json if args.format == "json" else as_text
+    output = show(report.measures, report.changed)
     sys.stdout.write(output + "\n")
     return 0
 
 
-def as_json(report: Report) -> str:
-    m = report.measures
+def as_json(m: HandbookMeasures, changed: tuple[PlanEntry, ...] | None = None) -> str:
     data: dict[str, Any] = asdict(m)
     data["fresh"] = m.fresh
     data["fresh_percent"] = m.fresh_percent
-    if report.changed is not None:
-        data["changed_since_vetted"] = [asdict(p) for p in report.changed]
+    if changed is not None:
+        data["changed_since_vetted"] = [asdict(p) for p in changed]
     return json.dumps(data, indent=1, default=str, ensure_ascii=False)
 
 
-def as_text(report: Report) -> str:
-    m = report.measures
+def as_text(m: HandbookMeasures, changed: tuple[PlanEntry, ...] | None = None) -> str:
     percent = "n/a" if m.fresh_percent is None else f"{m.fresh_percent}%"
     lines = [
         f"Handbook measures on {m.today}: {m.pages} pages",
@@ -128,7 +127,7 @@ def as_text(report: Report) -> str:
         *(f"  {p.path}:{p.line} {p.title} (vetted {p.vetted}, {p.age_days} days)" for p in m.stale),
         f"Never vetted: {len(m.unvetted)}",
         *(f"  {p.path}:{p.line} {p.title}" for p in m.unvetted),
-        *_changed_lines(report.changed),
+        *_changed_lines(changed),
         f"Placeholders: {len(m.placeholders)}",
         *(f"  {p.path}:{p.line} {p.title} ({p.marker})" for p in m.placeholders),
     ]
