@@ -247,10 +247,11 @@ def changed_since_vetted(
     moved past the unvetted one."""
     if not unvetted:
         return [None] * len(snapshot.plans)
-    keys = _plan_keys(snapshot)
+    keys = _plan_keys(snapshot, {key.path for key in unvetted})
     marks: list[PlanMerge | None] = []
     for plan in snapshot.plans:
-        merge = unvetted.get(keys[plan.path, plan.line])
+        key = keys.get((plan.path, plan.line))
+        merge = None if key is None else unvetted.get(key)
         marks.append(
             merge
             if merge is not None
@@ -262,11 +263,14 @@ def changed_since_vetted(
     return marks
 
 
-def _plan_keys(snapshot: Snapshot) -> dict[tuple[str, int], BlockKey]:
-    """The plans' keys by (path, line), as a merge keys the blocks it changed: normalized
-    title and rank among the page's blocks of that title, placeholders included."""
+def _plan_keys(snapshot: Snapshot, paths: set[str]) -> dict[tuple[str, int], BlockKey]:
+    """The keys of the plans on `paths` by (path, line), as a merge keys the blocks it
+    changed: normalized title and rank among the page's blocks of that title, placeholders
+    included. Only the pages merges touched: normalizing 10 000 titles takes 0.1 s."""
     keys: dict[tuple[str, int], BlockKey] = {}
     for path, (plans, placeholders) in snapshot.by_page().items():
+        if path not in paths:
+            continue
         ranks: Counter[str] = Counter()
         blocks = [(p.line, p.title) for p in plans] + [(p.line, p.title) for p in placeholders]
         for line, title in sorted(blocks):
