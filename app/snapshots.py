@@ -31,7 +31,7 @@ from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app.isolation import checked
-from rapidvet.app.pull_snapshot import bounded
+from rapidvet.app.pull_snapshot import bounded, parse_config
 from rapidvet.app.repo_files import BLOB, owner_repo
 from rapidvet.app.store import Store
 from rapidvet.app.unvetted_merges import PlanMerge
@@ -56,8 +56,7 @@ from rapidvet.checks.page import check_page
 from rapidvet.checks.paths import path_problem, url_path
 from rapidvet.checks.toc import gitbook_summary_location
 from rapidvet.workflows.changes import BlockKey, normalized_title
-from rapidvet.workflows.config_errors import ConfigError
-from rapidvet.workflows.config_loader import config_location, load_config
+from rapidvet.workflows.config_loader import config_location
 from rapidvet.workflows.rapid_config import RapidConfig
 from rapidvet.workflows.roles import block_roles
 
@@ -377,7 +376,7 @@ class _Reading:
 
     async def snapshot(self, branch: str, commit: str, today: date, now: datetime) -> Snapshot:
         config_file = await self._config_file()
-        config = _config(config_file)
+        config = await _config(config_file)
         kinds = hashlib.sha256(repr(config.checks.kinds).encode()).hexdigest()[:16]
         gitbook = await self._gitbook()
         sources = toc_sources(self.blobs.keys(), gitbook[1:] if gitbook else None)
@@ -388,7 +387,10 @@ class _Reading:
         large = {p for p in paths if self.sizes[p] > config.checks.max_page_bytes}
         stale = [p for p in paths if p not in large and self._must_read(p, config_file, kinds)]
         await self.read([*stale, *(() if same_toc else sources.files)])
-        toc = self.previous.toc.paths if same_toc and self.previous else sources.toc(self.texts)
+        if same_toc and self.previous:
+            toc = self.previous.toc.paths
+        else:  # the table of contents is page text too: parsed in a checking child
+            toc = await checked(sources.toc, {p: self.texts[p] for p in sources.files})
         read = {path: self.texts[path] for path in paths if path in self.texts}
         rows = await checked(page_rows, read, config, today)  # in a child process
         plans: list[PlanRow] = []
@@ -444,15 +446,15 @@ class _Reading:
         return (blob, *gitbook_summary_location(self.texts[GITBOOK_CONFIG]))
 
 
-def _config(file: ConfigFile | None) -> RapidConfig:
-    """The handbook's rapid.yml; the defaults while it is missing or invalid."""
+async def _config(file: ConfigFile | None) -> RapidConfig:
+    """The handbook's rapid.yml, parsed in a checking child; the defaults while it is missing
+    or invalid."""
     if file is None:
         return RapidConfig()
-    try:
-        return load_config(file.text, file.path)
-    except ConfigError as err:
-        log.warning("%s is invalid (%s); the snapshot uses the defaults", file.path, err)
-        return RapidConfig()
+    read = await checked(parse_config, file.path, file.text)
+    if read.error is not None:
+        log.warning("%s is invalid (%s); the snapshot uses the defaults", file.path, read.error)
+    return read.config
 
 
 def _blob(file: ConfigFile | None) -> str | None:
