@@ -14,6 +14,7 @@ import json
 import logging
 import random
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from gidgethub import BadRequest
@@ -21,6 +22,7 @@ from gidgethub.abc import GitHubAPI
 
 from rapidvet.app import timeline, unvetted_merges
 from rapidvet.app.evaluation import Evaluation
+from rapidvet.app.isolation import checked
 from rapidvet.app.repo_files import owner_repo, read_text
 from rapidvet.app.store import Store
 from rapidvet.app.unvetted_merges import PlanMerge
@@ -214,21 +216,21 @@ async def _current_record(
 ) -> MergeRecord:
     """The record as it reads against the merge commit: for the comment text."""
     files = await _files(gh, evaluation, merged.merge_sha, _paths(evaluation))
-    return _record(evaluation, merged, files, decisions)
+    return await _record(evaluation, merged, files, decisions)
 
 
-def _record(
+async def _record(
     evaluation: Evaluation, merged: MergedPullRequest, files: list[MergedFile], decisions: list[Any]
 ) -> MergeRecord:
+    """The record worked out in a checking child: it parses and edits the merged pages."""
     config = evaluation.snapshot.config.config
-    return record_merge(
-        merged,
-        files,
-        decisions,
+    record = partial(
+        record_merge,
         kinds=config.checks.kinds,
         limit=config.merge.previous_versions_limit,
         record_unvetted=config.merge.record_unvetted,
     )
+    return await checked(record, merged, files, decisions)
 
 
 def _failure(evaluation: Evaluation) -> str | None:
@@ -256,9 +258,8 @@ async def _commit(
             await asyncio.sleep(random.uniform(0, min(1.0, RETRY_PAUSE * 2**attempt)))
         ref: Any = await gh.getitem(REF, {**names, "ref": url_path(f"heads/{branch}")})
         tip = ref["object"]["sha"]
-        outcome = _record(
-            evaluation, merged, await _files(gh, evaluation, tip, _paths(evaluation)), decisions
-        )
+        files = await _files(gh, evaluation, tip, _paths(evaluation))
+        outcome = await _record(evaluation, merged, files, decisions)
         if not outcome.changed:
             return None, outcome  # already recorded (an earlier try landed) or nothing to do
         tip_commit: Any = await gh.getitem(COMMIT, {**names, "commit_sha": tip})
