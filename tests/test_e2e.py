@@ -75,7 +75,8 @@ def test_review_lifecycle_to_merge_record(handbook: Handbook, tmp_path):
     style = parse_date("Feb 3, 2026").style
     assert f"| Vetted date | {format_date(merged_on, style)} |" in record
     web_url = fake.url.removesuffix("/api/v3")
-    link = f"[Feb 3, 2026]({web_url}/{REPO}/blob/{base_before}/{PLAN_PATH})"
+    # The base version of the page, at the plan's own heading.
+    link = f"[Feb 3, 2026]({web_url}/{REPO}/blob/{base_before}/{PLAN_PATH}#fy27-ops-vpmom)"
     assert f"| Previous versions | {link}, [Feb 1, 2025](https://example.com/old) |" in record
     assert (
         record.replace(format_date(merged_on, style), "Feb 3, 2026").replace(link + ", ", "")

@@ -43,7 +43,8 @@ PR = MergedPullRequest(
     owner="acme",
     repo="handbook",
 )
-URL = f"https://github.com/acme/handbook/blob/{BASE_SHA}/ops/plan.md"
+# The base version of the page, at the plan's heading ("## FY20 Ops VPMOM").
+URL = f"https://github.com/acme/handbook/blob/{BASE_SHA}/ops/plan.md#fy20-ops-vpmom"
 OLD = "[May 1, 2019](https://example.com/v1)"
 SECTIONS = (
     "Vision\n- Be the best.\n\nPriorities\n- p\n\nMethods\n- m\n\nObstacles\n- o\n\nMeasures\n- 3\n"
@@ -255,8 +256,22 @@ def test_permalink_path_is_url_quoted():
     text = new_text(page(), path=path)
     quoted = (
         f"https://github.com/acme/handbook/blob/{BASE_SHA}/ops/FY20%20plan%20%28draft%29%231.md"
+        "#fy20-ops-vpmom"
     )
     assert value(text, "previous versions") == f"[May 1, 2019]({quoted}), {OLD}"
+
+
+def test_each_plan_links_its_own_heading_in_the_base_version():
+    bold = f"**FY20 Bold VPMOM**\n\n{table()}\n{SECTIONS}"
+    text = "\n".join([page(), page(), page("Café 🚀 VPMOM"), bold])
+    urls = [b.previous.url for f in record(text).files for b in f.blocks if b.previous]
+    base = URL.split("#")[0]
+    assert urls == [
+        f"{base}#fy20-ops-vpmom",
+        f"{base}#fy20-ops-vpmom-1",  # a duplicate heading's, as GitHub numbers them
+        f"{base}#caf%C3%A9--vpmom",
+        base,  # a bold title is no heading: GitHub gives it no anchor
+    ]
 
 
 def test_a_link_to_the_base_version_is_never_added_twice():

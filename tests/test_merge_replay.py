@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from rapidvet.checks.anchors import heading_anchors
 from rapidvet.checks.dates import is_unset, parse_date
 from rapidvet.checks.model import Block
 from rapidvet.checks.options import CheckOptions
@@ -90,6 +91,11 @@ def merged_pr(sha: str, merged_at: datetime, base_sha: str) -> MergedPullRequest
     )
 
 
+def base_link(pr: MergedPullRequest, path: str, base: str, block: Block) -> str:
+    """The link to `block` of the base text `base`: the page at the block's heading."""
+    return pr.permalink(path, heading_anchors(base).get(block.line))
+
+
 def keyed(path: str, text: str) -> dict[BlockKey, Block]:
     return dict(zip(block_hashes(path, text), parse_blocks(text), strict=True))
 
@@ -126,7 +132,8 @@ def assert_valid(
         old = base_blocks.get(key)
         old_vetted = old.row("vetted date") if old else None
         linked = old_vetted is not None and not is_unset(old_vetted.value)
-        assert linked == (bool(cell) and cell[0].target == pr.permalink(path)), (path, key)
+        link = old and base_link(pr, path, base or "", old)
+        assert linked == (bool(cell) and cell[0].target == link), (path, key)
     findings = check_page(out, path, CheckOptions(today=merged_on)).findings
     titles = {after[key].title for key in recorded}
     complete = {
@@ -176,7 +183,7 @@ def assert_chained(pr: MergedPullRequest, path: str, text: str) -> None:
             continue
         old_cell = before[key].row("previous versions").value
         new_cell = block.row("previous versions").value
-        head = f"[{before[key].row('vetted date').value}]({pr.permalink(path)})"
+        head = f"[{before[key].row('vetted date').value}]({base_link(pr, path, text, before[key])})"
         kept = entries(new_cell)
         assert new_cell.startswith(head), (path, key)
         assert len(kept) == min(LIMIT, 1 + len(entries(old_cell)))
@@ -209,11 +216,12 @@ def test_a_chain_of_re_vettings_keeps_the_newest_links(corpus):
             links = [(cell[e.start : e.end], e.target) for e in entries(cell)[:LIMIT]]
             newest = list(zip(reversed(vetted[key][:-1]), reversed(shas[1:]), strict=False))
             assert links == [
-                (f"[{label}](https://github.com/acme/handbook/blob/{sha}/{PATH})", permalink(sha))
+                (f"[{label}]({permalink(sha, text, block)})", permalink(sha, text, block))
                 for label, sha in newest[:LIMIT]
             ], (file, key)
     assert pages >= 10
 
 
-def permalink(sha: str) -> str:
-    return f"https://github.com/acme/handbook/blob/{sha}/{PATH}"
+def permalink(sha: str, text: str, block: Block) -> str:
+    """The link to `block` of `text` as the version at commit `sha`."""
+    return base_link(merged_pr(sha, datetime(2020, 1, 1, tzinfo=UTC), sha), PATH, text, block)

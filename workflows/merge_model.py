@@ -57,10 +57,12 @@ class MergedPullRequest:
     owner: str
     repo: str
 
-    def permalink(self, path: str) -> str:
-        """The file as it was at the base commit: the version a merge replaces."""
+    def permalink(self, path: str, anchor: str | None = None) -> str:
+        """The file as it was at the base commit: the version a merge replaces; at `anchor`
+        (a heading's, as GitHub makes it from the page's text) when given."""
         parts = (self.owner, self.repo, "blob", self.base_sha)
-        return f"{self.web_url}/" + "/".join([*map(quote, parts), url_path(path)])
+        url = f"{self.web_url}/" + "/".join([*map(quote, parts), url_path(path)])
+        return f"{url}#{quote(anchor, safe='')}" if anchor else url
 
 
 @dataclass(frozen=True)

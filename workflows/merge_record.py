@@ -8,7 +8,8 @@ For every changed block found in the merged text:
   that zone's date. It is written in the style of the block's Vetted date; when that is
   unset or not a date, in the style of its Period's start; else as "May 1, 2019".
 - Previous versions gets, first, a link to the file at the pull request's base commit,
-  labelled with the Vetted date that version carried, as written. The label is read
+  at the plan's heading there (`#anchor` as GitHub makes it, so each plan of a page gets
+  its own), labelled with the Vetted date that version carried, as written. The label is read
   from the base text, not the merged one, so it names the version it points at even
   when the pull request edited the Vetted date itself. A base version whose Vetted date
   was unset (or that had no such block) was never vetted, so it gets no link. At most
@@ -35,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, tzinfo
 
+from rapidvet.checks.anchors import heading_anchors
 from rapidvet.checks.dates import (
     DEFAULT_STYLE,
     DateStyle,
@@ -143,7 +145,7 @@ def _file_record(
     lines = Lines(file.merged_text)
     merged = dict(keyed_blocks(file.path, file.merged_text, kinds))
     base = dict(keyed_blocks(file.path, file.base_text, kinds))
-    previous_url = pr.permalink(file.path)
+    anchors = heading_anchors(file.base_text) if file.base_text is not None else {}
     edits: list[Edit] = []
     records, skipped = [], []
     for decision in decisions:
@@ -155,8 +157,11 @@ def _file_record(
             skipped.append(SkippedBlock(decision, title, DELETED if block is None else PLACEHOLDER))
             continue
         vetted = format_date(merged_on, _date_style(block))
-        label = _vetted_label(base.get(key))
-        previous = PreviousVersion(label, previous_url) if label else None
+        base_block = base.get(key)
+        label = _vetted_label(base_block)
+        # Lands on the plan's own heading in that version, not at the top of a page of plans.
+        anchor = anchors.get(base_block.line) if base_block else None
+        previous = PreviousVersion(label, pr.permalink(file.path, anchor)) if label else None
         edits += _block_edits(lines, block, vetted, previous, limit)
         records.append(BlockRecord(decision, block.title, vetted, previous))
     lines.apply(edits)
