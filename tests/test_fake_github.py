@@ -394,6 +394,36 @@ def test_pull_request_reviews_and_review_requests(world: World) -> None:
     with_github(world, scenario)
 
 
+def test_a_team_without_access_to_the_repository_cannot_be_requested(world: World) -> None:
+    world.fake.set_team_members("acme", "mlt", ["ian"])
+    world.fake.set_team_members("acme", "ops", ["oz"])
+    assert world.fake.set_team_repository("acme", "ops", REPO, None) is None
+    with pytest.raises(ControlError, match="permission must be"):
+        world.fake.set_team_repository("acme", "mlt", REPO, "write")
+    requests = f"/repos/{REPO}/pulls/1/requested_reviewers"
+
+    async def scenario(gh: GitHubAPI) -> None:
+        await gh.getitem(f"/orgs/acme/teams/mlt/repos/{REPO}")  # 204: push by default
+        for team in ("ops", "nobody"):
+            with pytest.raises(gidgethub.BadRequest) as absent:
+                await gh.getitem(f"/orgs/acme/teams/{team}/repos/{REPO}")
+            assert absent.value.status_code == 404
+        # One team without access refuses the whole request, in GitHub's words for teams.
+        with pytest.raises(gidgethub.BadRequest) as refused:
+            await gh.post(requests, data={"team_reviewers": ["mlt", "ops"]})
+        assert refused.value.status_code == 422
+        assert str(refused.value) == (
+            "Reviews may only be requested from collaborators. One or more of the teams you "
+            f"specified is not a collaborator of the {REPO} repository."
+        )
+        assert (await gh.getitem(requests))["teams"] == []
+        world.fake.set_team_repository("acme", "ops", REPO, "pull")  # read access is enough
+        await gh.post(requests, data={"team_reviewers": ["mlt", "ops"]})
+        assert [t["slug"] for t in (await gh.getitem(requests))["teams"]] == ["mlt", "ops"]
+
+    with_github(world, scenario)
+
+
 def test_follow_up_pull_request_and_open_pull_listing(world: World) -> None:
     async def scenario(gh: GitHubAPI) -> None:
         main_sha = world.fake.branch_sha(REPO, "main")

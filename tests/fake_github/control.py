@@ -21,6 +21,7 @@ from tests.fake_github.state import RATE_LIMIT, GitHubError, State
 from tests.fake_github.webhooks import WebhookBuilder, deliver, receives
 
 REVIEW_STATES = ("APPROVED", "CHANGES_REQUESTED", "COMMENTED")
+TEAM_PERMISSIONS = ("pull", "triage", "push", "maintain", "admin")
 OPERATIONS = (
     "register_app",
     "create_manifest_code",
@@ -38,6 +39,7 @@ OPERATIONS = (
     "land_merge_group",
     "set_team_members",
     "add_collaborators",
+    "set_team_repository",
     "add_ruleset",
     "protect_branch",
     "add_fault",
@@ -301,6 +303,20 @@ class Control:
             self.state.teams[key] = team
         team.members = [self.state.user(login).login for login in members]
         return self.shapes.team(team)
+
+    def set_team_repository(
+        self, org: str, team_slug: str, repo: str, permission: str | None
+    ) -> str | None:
+        """Give the team `permission` (pull, triage, push, maintain, admin) on `repo`, as
+        PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo} does; None removes its access
+        (DELETE on the same path). Teams start with push on every repository."""
+        if permission not in (*TEAM_PERMISSIONS, None):
+            raise ValueError(f"permission must be one of {TEAM_PERMISSIONS} or None")
+        found = self._repo(repo)
+        if found.owner.login.lower() != org.lower():
+            raise ValueError(f"{repo} is not a repository of {org}")
+        self.state.team(org, team_slug).repositories[found.full_name.lower()] = permission
+        return self.state.team_permission(found, team_slug)
 
     def add_collaborators(self, repo: str, logins: list[str]) -> list[str]:
         found = self._repo(repo)

@@ -89,6 +89,10 @@ class Team:
     slug: str
     name: str
     members: list[str] = field(default_factory=list)
+    # Organization repository (lower-case full name) -> the team's permission on it, None
+    # where it was removed; one not named here: "push" (the fake's default, so the teams
+    # tests create may be asked to review).
+    repositories: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass

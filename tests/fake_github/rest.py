@@ -626,3 +626,14 @@ async def list_team_members(request: web.Request) -> web.Response:
     state, shapes = _state(request), _shapes(request)
     team = state.team(request.match_info["org"], request.match_info["team_slug"])
     return paged_response(request, [shapes.user(state.user(login)) for login in team.members])
+
+
+# /rest/teams/teams#check-team-permissions-for-a-repository: 204 when the team has any
+# permission on the repository, 404 when it has none (or there is no such team).
+@routes.get("/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}")
+async def check_team_repository(request: web.Request) -> web.Response:
+    state, repo = _state(request), _repo(request)
+    org, slug = request.match_info["org"], request.match_info["team_slug"]
+    if repo.owner.login.lower() != org.lower() or state.team_permission(repo, slug) is None:
+        raise GitHubError(404, "Not Found")
+    return web.Response(status=204)

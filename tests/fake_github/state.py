@@ -530,6 +530,14 @@ class State:
             return "MEMBER"
         return "COLLABORATOR" if user.login.lower() in repo.collaborators else "NONE"
 
+    def team_permission(self, repo: Repo, slug: str) -> str | None:
+        """The permission the team `slug` of `repo`'s owner has on `repo`, None for no access
+        (or no such team)."""
+        team = self.teams.get((repo.owner.login.lower(), slug.lower()))
+        if team is None:
+            return None
+        return team.repositories.get(repo.full_name.lower(), "push")
+
     def request_reviewers(
         self, repo: Repo, pull: PullRequest, users: list[str], teams: list[str]
     ) -> None:
@@ -541,14 +549,19 @@ class State:
             if login.lower() not in repo.collaborators
             and not self.is_member(repo.owner.login, login)
         ]
-        unknown_teams = [
-            s for s in teams if (repo.owner.login.lower(), s.lower()) not in self.teams
-        ]
-        if strangers or unknown_teams:
+        # GitHub's words (/rest/pulls/review-requests#request-reviewers-for-a-pull-request):
+        # a team needs at least read access to the repository to be requested.
+        if strangers:
             raise GitHubError(
                 422,
                 "Reviews may only be requested from collaborators. One or more of the users or "
                 f"teams you specified is not a collaborator of the {repo.full_name} repository.",
+            )
+        if any(self.team_permission(repo, slug) is None for slug in teams):
+            raise GitHubError(
+                422,
+                "Reviews may only be requested from collaborators. One or more of the teams you "
+                f"specified is not a collaborator of the {repo.full_name} repository.",
             )
         for login in users:
             if login.lower() not in (r.lower() for r in pull.requested_users):
