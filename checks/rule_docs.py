@@ -130,6 +130,13 @@ RULE_DOCS: dict[str, RuleDoc] = {
         _plan(table=_table(rapid="XYZ(D), @acme/ops(R, A, P & I)")),
         _plan(),
     ),
+    "rapid-mismatch": RuleDoc(
+        "Reviews are asked of the holders rapid.yml names; a RAPID line naming others tells "
+        "readers a different story (checked when policy.doc_rapid_must_match is on).",
+        "rapid.yml gives D on operations/ to @ops-lead; the plan's RAPID line reads "
+        "@cfo(D), @acme/ops(R, A, P & I).",
+        "The RAPID line reads @ops-lead(D), @acme/ops(R, A, P & I), as rapid.yml says.",
+    ),
     "too-long": RuleDoc(
         "A plan fits on one page (one_page_lines, 60 by default) so deciders read all of it; "
         "detail goes into a Commentary section, which is not counted.",

@@ -371,6 +371,16 @@ RULES[NOT_IN_TOC] = Rule(
     NOT_IN_TOC, Severity.WARNING, "A page holding a plan is not in the table of contents", None
 )
 
+# Applied by `rapidvet check` with a rapid.yml at hand, from workflows.notes: the same
+# finding the RAPID review gives.
+RAPID_MISMATCH = "rapid-mismatch"
+RULES[RAPID_MISMATCH] = Rule(
+    RAPID_MISMATCH,
+    Severity.ERROR,
+    "The RAPID line gives a role to other holders than rapid.yml does",
+    None,
+)
+
 TOO_LARGE = "page-too-large"
 RULES[TOO_LARGE] = Rule(
     TOO_LARGE, Severity.ERROR, "A page is too large or too deeply nested to check", None

@@ -10,11 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from rapidvet.checks.model import Severity
+from rapidvet.checks.model import Block, Severity
 from rapidvet.workflows.approval import Assignment, Ballot
 from rapidvet.workflows.changes import ChangedBlock
 from rapidvet.workflows.rapid_config import RapidConfig
-from rapidvet.workflows.roles import BlockRoles, Holder, Origin, mismatched_roles
+from rapidvet.workflows.roles import (
+    BlockRoles,
+    Holder,
+    Origin,
+    config_roles,
+    document_roles,
+    mismatched_roles,
+)
 
 
 @dataclass(frozen=True)
@@ -47,19 +54,7 @@ def ownership_notes(
             block.block.line,
         )
         return
-    if from_config is not None and from_document is not None and policy.doc_rapid_must_match:
-        # Roles the config sets or enforces; a document may name more (R, P, I) freely.
-        compared = {*from_config.holders, *policy.required_roles}
-        for role in mismatched_roles(from_config, from_document, compared):
-            yield Note(
-                "rapid-mismatch",
-                Severity.ERROR,
-                f"{title}: the RAPID line gives {role} to {_names(from_document.of(role))} but "
-                f"{from_config.source} gives it to {_names(from_config.of(role))}; "
-                "make them agree (policy.doc_rapid_must_match)",
-                block.path,
-                from_document.source.line if from_document.source else block.block.line,
-            )
+    yield from mismatch_notes(config, title, block.path, block.block, from_config, from_document)
     roles = from_config or from_document
     if roles is not None and roles.source and "D" in policy.required_roles and not roles.of("D"):
         yield Note(
@@ -69,6 +64,43 @@ def ownership_notes(
             roles.source.path,
             roles.source.line,
         )
+
+
+def mismatch_notes(
+    config: RapidConfig,
+    title: str,
+    path: str,
+    block: Block,
+    from_config: BlockRoles | None,
+    from_document: BlockRoles | None,
+) -> Iterator[Note]:
+    """Each role the block's RAPID line gives to other holders than the config does."""
+    if from_config is None or from_document is None or not config.policy.doc_rapid_must_match:
+        return
+    # Roles the config sets or enforces; a document may name more (R, P, I) freely.
+    compared = {*from_config.holders, *config.policy.required_roles}
+    for role in mismatched_roles(from_config, from_document, compared):
+        yield Note(
+            "rapid-mismatch",
+            Severity.ERROR,
+            f"{title}: the RAPID line gives {role} to {_names(from_document.of(role))} but "
+            f"{from_config.source} gives it to {_names(from_config.of(role))}; "
+            "make them agree (policy.doc_rapid_must_match)",
+            path,
+            from_document.source.line if from_document.source else block.line,
+        )
+
+
+def page_mismatch_notes(config: RapidConfig, path: str, block: Block) -> Iterator[Note]:
+    """The mismatches of a block as it stands on a page, outside any pull request."""
+    yield from mismatch_notes(
+        config,
+        f'"{block.title}"',
+        path,
+        block,
+        config_roles(config, path, block),
+        document_roles(config, path, block),
+    )
 
 
 def unresolved_notes(assignments: Iterable[Assignment]) -> Iterator[Note]:

@@ -23,9 +23,11 @@ from rapidvet.app.handbook import (
     read_page,
     table_of_contents,
 )
-from rapidvet.checks.model import Severity
+from rapidvet.checks.model import Finding, Severity
 from rapidvet.checks.options import CheckOptions
 from rapidvet.checks.page import PageReport, check_page
+from rapidvet.checks.rules import RAPID_MISMATCH, severity_for
+from rapidvet.workflows.notes import page_mismatch_notes
 from rapidvet.workflows.rapid_config import RapidConfig
 
 # Below this many pages a second process costs more to start than it saves.
@@ -144,6 +146,17 @@ class Handbooks:
             )
         return self._options[handbook]
 
+    def with_mismatches(self, handbook: Handbook, reports: list[PageReport]) -> list[PageReport]:
+        """The reports with each role a plan's RAPID line gives to other holders than the
+        handbook's rapid.yml does, as the RAPID review reports it."""
+        if handbook.config is None:
+            return reports
+        config, options = self._read(handbook.config), self.options(handbook)
+        severity = severity_for(RAPID_MISMATCH, options)
+        if severity is None:
+            return reports
+        return [_with_mismatches(r, config, handbook.base, severity) for r in reports]
+
     def group(self, found: Sequence[Page]) -> dict[Handbook, list[Page]]:
         """The pages by handbook, in the order found, the excluded ones left out."""
         groups: dict[Handbook, list[Page]] = {}
@@ -159,12 +172,29 @@ def run(args: argparse.Namespace) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     reports = []
     for handbook, group in handbooks.group(pages(args.paths, args.exclude)).items():
-        reports += check_all(group, handbooks.options(handbook), jobs)
+        found = check_all(group, handbooks.options(handbook), jobs)
+        reports += handbooks.with_mismatches(handbook, found)
     failed = counts(reports)[Severity.ERROR] > 0
     shown = _at_least(reports, Severity(args.severity))
     style = TextStyle(color=_color(args.color), summary=not args.quiet)
     sys.stdout.writelines(render(shown, args.format, style))
     return 1 if failed else 0
+
+
+def _with_mismatches(
+    report: PageReport, config: RapidConfig, base: str, severity: Severity
+) -> PageReport:
+    # `paths:` globs match from the rapid.yml's folder, as the App matches them from the root.
+    path = os.path.relpath(os.path.abspath(report.path), base).replace(os.sep, "/")
+    found = [
+        Finding(note.code, severity, note.message, note.line or block.line, block=block.title)
+        for block in report.blocks
+        for note in page_mismatch_notes(config, path, block)
+    ]
+    if not found:
+        return report
+    findings = sorted([*report.findings, *found], key=lambda f: (f.line, f.rule))
+    return replace(report, findings=tuple(findings))
 
 
 def _at_least(reports: list[PageReport], severity: Severity) -> list[PageReport]:
