@@ -5,25 +5,29 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from importlib.metadata import version
+from collections.abc import Iterable, Sequence
+from importlib import import_module
 
-from rapidvet.app.commands import (
-    USAGE_EXIT,
-    UsageError,
-    check,
-    config,
-    db,
-    doctor,
-    explain,
-    reconcile,
-    report,
-    rules,
-    secret_key,
-    serve,
-)
+from rapidvet.app import __version__
+from rapidvet.app.commands import USAGE_EXIT, UsageError
 
-COMMANDS = (check, rules, report, config, explain, serve, db, reconcile, doctor, secret_key)
+# Each command's module under rapidvet.app.commands, in --help's order. Only the module of
+# the command that runs is imported: pre-commit starts `rapidvet check` on every commit, and
+# should not wait for `serve`'s web stack or `explain`'s GitHub workflows to load.
+COMMAND_MODULES = {
+    "check": "check",
+    "rules": "rules",
+    "report": "report",
+    "config": "config",
+    "explain": "explain",
+    "serve": "serve",
+    "worker": "serve",
+    "db": "db",
+    "reconcile": "reconcile",
+    "doctor": "doctor",
+    "secret-key": "secret_key",
+}
+ALL_MODULES = tuple(dict.fromkeys(COMMAND_MODULES.values()))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,22 +36,36 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"rapidvet: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: Iterable[str] = ALL_MODULES) -> argparse.ArgumentParser:
+    """The parser with the subcommands of `modules` (default: every command)."""
     parser = _Parser(
         prog="rapidvet",
         description="Vet VPMOM plans in a Git handbook.",
         epilog="exit codes: 0 success; 1 what was checked failed (each command's --help "
         f"says what); 2 {USAGE_EXIT}",
     )
-    parser.add_argument("--version", action="version", version=f"rapidvet {version('rapidvet')}")
+    parser.add_argument("--version", action="version", version=f"rapidvet {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in COMMANDS:
-        command.register(sub)
+    for module in modules:
+        import_module(f"rapidvet.app.commands.{module}").register(sub)
     return parser
 
 
+def modules_needed(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command modules these arguments need: the named command's, none for --version
+    before any command, and all of them otherwise (--help and a bad command name list every
+    command)."""
+    for arg in argv:
+        if arg == "--version":
+            return ()
+        if not arg.startswith("-"):
+            return (COMMAND_MODULES[arg],) if arg in COMMAND_MODULES else ALL_MODULES
+    return ALL_MODULES
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    args = build_parser(modules_needed(arguments)).parse_args(arguments)
     try:
         code: int = args.func(args)
         sys.stdout.flush()

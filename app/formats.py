@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
 from typing import Any
 
+from rapidvet.app import __version__
 from rapidvet.checks.model import Block, Finding, Severity
 from rapidvet.checks.page import PageReport
 from rapidvet.checks.rapid_line import parse_rapid_line
@@ -203,7 +203,7 @@ def as_sarif(reports: Sequence[PageReport]) -> str:
                 "tool": {
                     "driver": {
                         "name": "rapidvet",
-                        "version": version("rapidvet"),
+                        "version": __version__,
                         "rules": rules,
                     }
                 },

@@ -4,8 +4,9 @@ everything the commands need (the JSON Schema, templates, stylesheet, migrations
 wheel and its dependencies, never from the source tree. tests/test_packaging.py checks what the
 wheel holds; this checks that it works on its own.
 
-The version has one source, pyproject.toml: `rapidvet --version` reads it from the installed
-metadata, and CHANGELOG.md's newest release must name it.
+The version is pyproject.toml's: `rapidvet --version` prints rapidvet.app.__version__ (a constant,
+so start-up does not read the installed metadata), which must equal it, and CHANGELOG.md's newest
+release must name it.
 
 The fresh virtualenv gets the wheel's dependencies from the package index (pip's configured
 index), which also proves that pyproject lists every dependency the commands import.
@@ -64,18 +65,17 @@ def test_the_changelog_opens_with_unreleased_then_the_pyproject_version():
     assert len(set(versions)) == len(versions)
 
 
-def test_the_version_comes_from_pyproject_only(capsys):
+def test_the_version_is_pyprojects_and_written_once(capsys):
     with pytest.raises(SystemExit) as done:
         main(["--version"])
     assert done.value.code == 0
-    # The editable install's metadata is from the last `pip install -e .`: re-run it after a bump.
-    assert capsys.readouterr().out == f"rapidvet {VERSION}\n"
+    assert capsys.readouterr().out == f"rapidvet {VERSION}\n", "bump app/__init__.py too"
     sources = [
         p for folder in ("app", "checks", "workflows") for p in (ROOT / folder).rglob("*.py")
     ]
-    literal = re.compile(rf"__version__|[\"']{re.escape(VERSION)}[\"']")
-    written = [p for p in sources if literal.search(p.read_text())]
-    assert written == [], "the version is written in the source; read it from the metadata"
+    literal = re.compile(rf"__version__ = |[\"']{re.escape(VERSION)}[\"']|importlib.metadata")
+    written = [p.relative_to(ROOT).as_posix() for p in sources if literal.search(p.read_text())]
+    assert written == ["app/__init__.py"], "the version has one constant, rapidvet.app's"
 
 
 # -- The built release ------------------------------------------------------------------------

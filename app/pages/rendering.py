@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import version
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
 
+from rapidvet.app import __version__ as VERSION
 from rapidvet.app.pages.keys import REGISTRATION
 from rapidvet.app.pages.session import csrf_token, viewer
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-VERSION = version("rapidvet")
 
 
 @dataclass(frozen=True)
