@@ -9,7 +9,8 @@ from collections.abc import Iterable, Sequence
 from importlib import import_module
 
 from rapidvet.app import __version__
-from rapidvet.app.commands import USAGE_EXIT, UsageError
+from rapidvet.app.commands import USAGE_EXIT
+from rapidvet.app.errors import UsageError
 
 # Each command's module under rapidvet.app.commands, in --help's order. Only the module of
 # the command that runs is imported: pre-commit starts `rapidvet check` on every commit, and

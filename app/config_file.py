@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from rapidvet.app.commands import UsageError
+from rapidvet.app.errors import UsageError
 from rapidvet.app.handbook import Nearest
 from rapidvet.workflows.config_loader import (
     ConfigError,

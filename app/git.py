@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from rapidvet.app.commands import UsageError
+from rapidvet.app.errors import UsageError
 
 # A commit's time in `git blame --porcelain` (whose file lines start with a tab).
 COMMITTER_TIME = re.compile(rb"^committer-time (\d+)$", re.MULTILINE)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from rapidvet.app.commands import UsageError
+from rapidvet.app.errors import UsageError
 from rapidvet.checks.layout import (
     GITBOOK_CONFIG,
     SKIPPED_DIRS,

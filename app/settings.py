@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
-from rapidvet.app.commands import UsageError
+from rapidvet.app.errors import UsageError
 
 PREFIX = "RAPIDVET_"
 DEFAULT_GITHUB_URL = "https://api.github.com"

@@ -12,10 +12,6 @@ from typing import Any
 USAGE_EXIT = "bad usage or unreadable input"
 
 
-class UsageError(Exception):
-    """Bad usage or unreadable input: the CLI prints the message on one line and exits 2."""
-
-
 def exit_codes(success: str, failure: str | None = None, usage: str = USAGE_EXIT) -> dict[str, Any]:
     """Parser keywords that end a command's --help with what its exit codes mean, so a
     script's author need not guess."""

@@ -14,7 +14,8 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from rapidvet.app.commands import UsageError, exit_codes
+from rapidvet.app.commands import exit_codes
+from rapidvet.app.errors import UsageError
 
 if TYPE_CHECKING:
     from rapidvet.app.doctor import Finding

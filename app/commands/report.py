@@ -11,8 +11,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from rapidvet.app.commands import UsageError, exit_codes
+from rapidvet.app.commands import exit_codes
 from rapidvet.app.commands.check import Handbooks, check_all, parse_today
+from rapidvet.app.errors import UsageError
 from rapidvet.app.git import Repository
 from rapidvet.app.handbook import Page, pages
 from rapidvet.checks.measures import (

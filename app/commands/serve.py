@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import errno
 
-from rapidvet.app.commands import UsageError, exit_codes
+from rapidvet.app.commands import exit_codes
+from rapidvet.app.errors import UsageError
 
 # Why a port could not be listened on, for the errors a person fixes by choosing again.
 _LISTEN_ERRORS = {
