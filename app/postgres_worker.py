@@ -31,9 +31,9 @@ from rapidvet.app.postgres_store import (
     PostgresStore,
 )
 from rapidvet.app.settings import Settings
-from rapidvet.app.sqlite_store import worker_name
 from rapidvet.app.store import RunJob
 from rapidvet.app.worker import Outcome, backoff, run_try, update_gauges
+from rapidvet.app.worker_identity import worker_name
 
 log = logging.getLogger("rapidvet.worker")
 HEARTBEAT_SECONDS = 1.0

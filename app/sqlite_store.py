@@ -59,10 +59,6 @@ MIGRATIONS = (
 )
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

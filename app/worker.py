@@ -19,8 +19,8 @@ from rapidvet.app import metrics
 from rapidvet.app.github_client import OutOfReach
 from rapidvet.app.github_retry import SecondaryRateLimited
 from rapidvet.app.periodic import Schedule
-from rapidvet.app.sqlite_store import worker_name
 from rapidvet.app.store import Job, JobCounts, LeasedStore, RunJob
+from rapidvet.app.worker_identity import worker_name
 
 log = logging.getLogger("rapidvet.worker")
 BACKOFF_BASE = 2.0  # seconds, doubled per attempt

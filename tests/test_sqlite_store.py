@@ -94,7 +94,8 @@ def test_expired_lease_is_taken_back(store):
 def test_lease_of_a_dead_process_is_taken_back_at_once(store, tmp_path):
     store.add_delivery(delivery("a"))
     script = (
-        "import sys; from rapidvet.app.sqlite_store import SqliteStore, worker_name;"
+        "import sys; from rapidvet.app.sqlite_store import SqliteStore;"
+        "from rapidvet.app.worker_identity import worker_name;"
         "s = SqliteStore(sys.argv[1]); print(s.claim_job(worker_name(), 3600).id)"
     )
     proc = subprocess.run(
