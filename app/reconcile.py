@@ -110,7 +110,7 @@ class Stale:
 
 
 @dataclass
-class Outcome:
+class ReconcileReport:
     """What one run found and did."""
 
     since: datetime
@@ -150,7 +150,7 @@ async def attempts_since(gh: GitHubAPI, since: datetime) -> list[Attempt]:
     return found
 
 
-async def redeliver(gh: GitHubAPI, store: Store, outcome: Outcome) -> None:
+async def redeliver(gh: GitHubAPI, store: Store, outcome: ReconcileReport) -> None:
     attempts = await attempts_since(gh, outcome.since)
     outcome.listed = len(attempts)
     todo = missed(attempts, store.has_delivery)
@@ -211,7 +211,7 @@ def reevaluation(pull: Stale) -> Delivery:
     )
 
 
-async def sweep(github: GitHubApp, store: Store, outcome: Outcome) -> None:
+async def sweep(github: GitHubApp, store: Store, outcome: ReconcileReport) -> None:
     counts = store.job_counts()
     if counts.queued or counts.running:
         # A pull request's last event may only be waiting for its job: look next time.
@@ -236,7 +236,7 @@ async def sweep(github: GitHubApp, store: Store, outcome: Outcome) -> None:
         store.put_value(SWEPT, pull.key, pull.event_at)
 
 
-async def reconcile(settings: Settings, store: Store, since: datetime) -> Outcome:
+async def reconcile(settings: Settings, store: Store, since: datetime) -> ReconcileReport:
     """Queue the stale re-evaluations, then ask for the deliveries missed since `since`. In
     that order: a redelivery that arrives during the sweep would make its pull request look
     behind, and be evaluated twice."""
@@ -254,7 +254,7 @@ async def reconcile(settings: Settings, store: Store, since: datetime) -> Outcom
         private_key=found.private_key,
         webhook_secret=found.webhook_secret,
     )
-    outcome = Outcome(since)
+    outcome = ReconcileReport(since)
     async with GitHubApp(app) as github:
         await sweep(github, store, outcome)
         await redeliver(github.app_api(), store, outcome)

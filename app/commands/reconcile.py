@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from rapidvet.app.commands import exit_codes
 
 if TYPE_CHECKING:
-    from rapidvet.app.reconcile import Outcome
+    from rapidvet.app.reconcile import ReconcileReport
 
 FORMATS = ("text", "json")
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def render(outcome: Outcome, output: str) -> str:
+def render(outcome: ReconcileReport, output: str) -> str:
     if output == "json":
         return json.dumps(asdict(outcome), default=datetime.isoformat)
     since = outcome.since.isoformat(timespec="seconds")
