@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -27,11 +26,13 @@ from rapidvet.checks.model import Finding, Severity
 from rapidvet.checks.options import CheckOptions
 from rapidvet.checks.page import PageReport, check_page
 from rapidvet.checks.rules import RAPID_MISMATCH, severity_for
-from rapidvet.workflows.notes import page_mismatch_notes
 from rapidvet.workflows.rapid_config import RapidConfig
 
-# Below this many pages a second process costs more to start than it saves.
-PARALLEL_FROM = 400
+# Below this many bytes of pages, worker processes cost more to start than they save (the
+# break-even is measured in bench/README.md).
+PARALLEL_FROM_BYTES = 1_000_000
+# Chunks per worker: enough that a chunk holding a 300 KB page does not leave a core idle.
+CHUNKS_PER_JOB = 8
 COLOR_CHOICES = ("auto", "always", "never")
 
 
@@ -184,6 +185,9 @@ def run(args: argparse.Namespace) -> int:
 def _with_mismatches(
     report: PageReport, config: RapidConfig, base: str, severity: Severity
 ) -> PageReport:
+    # Imported here: the review's notes cost a run without a rapid.yml ~12 ms of start-up.
+    from rapidvet.workflows.notes import page_mismatch_notes
+
     # `paths:` globs match from the rapid.yml's folder, as the App matches them from the root.
     path = os.path.relpath(os.path.abspath(report.path), base).replace(os.sep, "/")
     found = [
@@ -227,12 +231,42 @@ def _check_in_worker(chunk: list[Page]) -> list[PageReport]:
 
 
 def check_all(found: list[Page], options: CheckOptions, jobs: int) -> list[PageReport]:
-    if jobs < 2 or len(found) < PARALLEL_FROM:
+    """Reports for the pages, in their order; a large tree is checked on `jobs` cores."""
+    sizes = _sizes(found) if jobs > 1 else []
+    if not sizes or sum(sizes) < PARALLEL_FROM_BYTES:
         return check_chunk(found, options)
-    size = -(-len(found) // (jobs * 4))
-    chunks = [found[i : i + size] for i in range(0, len(found), size)]
+    # Imported here: the pool machinery would cost a one-page pre-commit run ~15 ms.
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = _chunks(found, sizes, jobs * CHUNKS_PER_JOB)
     with ProcessPoolExecutor(jobs, initializer=_receive_options, initargs=(options,)) as pool:
         return [report for chunk in pool.map(_check_in_worker, chunks) for report in chunk]
+
+
+def _sizes(found: list[Page]) -> list[int]:
+    """Each page's bytes; 0 for one that cannot be read, which `check_chunk` names later."""
+    sizes = []
+    for page in found:
+        try:
+            sizes.append(os.stat(page.display).st_size)
+        except OSError:
+            sizes.append(0)
+    return sizes
+
+
+def _chunks(found: list[Page], sizes: list[int], count: int) -> list[list[Page]]:
+    """Runs of consecutive pages of at most 1/`count` of the bytes each (a larger page alone):
+    in order, and balanced though a few pages are a hundred times larger than the rest."""
+    share = sum(sizes) / count
+    chunks: list[list[Page]] = [[]]
+    held = 0
+    for page, size in zip(found, sizes, strict=True):
+        if held and held + size > share:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(page)
+        held += size
+    return chunks
 
 
 def check_chunk(chunk: list[Page], options: CheckOptions) -> list[PageReport]:
