@@ -1,37 +1,33 @@
-"""Time `rapidvet check` against markdownlint-cli2 and a read-every-file floor on one handbook.
+"""Time `rapidvet check` against markdownlint-cli2, the peer, on the shapes users run it on.
 
-A benchmark, not a test: it prints numbers and whether the targets are met, and never fails on
-time. It exits 1 only when a tool crashes (or exits with its usage-error code).
+A benchmark, not a test: it prints numbers and never fails on time. It exits 1 only when a tool
+crashes (or exits with its usage-error code).
 
-    .venv/bin/python bench/check_bench.py [--tree DIR] [--pages N] [--seed S] [--repeat R]
-                                          [--json OUT] [--tools floor,markdownlint-cli2,rapidvet]
+    .venv/bin/python bench/check_bench.py [--pages 2000,10000] [--plan-share 0.25] [--seed S]
+        [--repeat 3] [--corpus DIR] [--trees DIR] [--shapes ...] [--tools ...] [--json OUT]
 
-What runs, each as a fresh child process on the same tree, on a warm page cache (the tree is read
-once before any timing):
+The shapes, each a fresh child process per run, on a warm page cache:
 
-- floor: `python -c ...` that walks the tree and reads and UTF-8-decodes every .md file;
-- markdownlint-cli2: `markdownlint-cli2 "**/*.md" --config bench/bench.markdownlint-cli2.jsonc`
-  from bench/node_modules/.bin (installed with `npm ci --prefix bench` when missing), cwd = tree,
-  lint report (stderr) to a file; exit 1 means "found lint issues" and is expected;
-- rapidvet: `rapidvet check TREE --format json` with stdout to /dev/null; exit 1 means "found
-  errors" and is expected, a Python traceback or exit 2 is a failure.
+- version: `rapidvet --version` against `markdownlint-cli2 --help` (start-up alone);
+- page: one page of a plan (`rapidvet check page.md`, `markdownlint-cli2 page.md`): what
+  pre-commit pays on a commit;
+- corpus: the real handbook's HEAD, `handbook-head` of --corpus (default: the shared corpus
+  beside the repository); skipped with a note when it is not there;
+- synth-N: a synthetic handbook of N pages (--pages) where a --plan-share of the pages hold
+  plans and all others are near-misses full of the words vision, RAPID and plan.
 
-Reported per tool: wall seconds (spawn to reap, best of the repeats), CPU seconds of that run
-(user + sys of the whole process tree, from wait4), MB/s (tree bytes / wall seconds, MB = 10^6
-bytes) and memory in MiB, in three forms:
-
-- max RSS: ru_maxrss from wait4, the largest single process of the tree (kernel-exact, but the
-  processes of a multi-process tool are not added up);
-- tree RSS / tree PSS: peak of the sum over all live processes of the tree, sampled from /proc
-  every --poll seconds (RSS counts pages shared between processes once per process; PSS splits
-  them, so it is the fair total). Short spikes between samples can be missed.
-
-The memory target is judged on max(max RSS, tree PSS), the largest memory held at once by
-the run, over all repeats.
+rapidvet runs `check . --format json` and markdownlint-cli2 `"**/*.md" --config
+bench/bench.markdownlint-cli2.jsonc` (from bench/node_modules, `npm ci --prefix bench` when
+missing), both with the tree as working directory and stdout to /dev/null; exit 1 (findings)
+is expected of both. The two tools' runs alternate (rapidvet, markdownlint-cli2, rapidvet, ...)
+--repeat times, so a burst of other load hits both; each row shows the median wall seconds,
+the ratio markdownlint-cli2 / rapidvet of the medians, and the peak memory over the runs:
+max(ru_maxrss of the largest process, peak PSS summed over the process tree sampled from
+/proc every --poll seconds).
 
 On a shared machine, timings are noise while other processes run: before each run the script
 waits (up to --idle-wait seconds) until others use under --idle-threshold of the CPUs, and
-reports per run the CPU seconds other processes used meanwhile ("others cpu s").
+reports per row the CPU seconds other processes used meanwhile.
 """
 
 from __future__ import annotations
@@ -41,45 +37,31 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import synth_handbook
 
 BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
 MARKDOWNLINT_BIN = BENCH_DIR / "node_modules" / ".bin" / "markdownlint-cli2"
 MARKDOWNLINT_CONFIG = BENCH_DIR / "bench.markdownlint-cli2.jsonc"
 MARKDOWNLINT_PACKAGE = BENCH_DIR / "node_modules" / "markdownlint-cli2" / "package.json"
+# The shared corpus of real handbook pages, when this checkout sits beside it.
+CORPUS_CANDIDATES = (Path("/work/shared/corpus"), REPO.parent / "shared" / "corpus")
 
-FLOOR = "floor"
 MARKDOWNLINT = "markdownlint-cli2"
 RAPIDVET = "rapidvet"
-TOOLS = (FLOOR, MARKDOWNLINT, RAPIDVET)
-
-TARGET_SPEEDUP = 10.0
-TARGET_RSS_MIB = 100.0
+TOOLS = (RAPIDVET, MARKDOWNLINT)
+FIXED_SHAPES = ("version", "page", "corpus")
 MB = 1_000_000
-
-# The floor: every byte a checker must at least read and decode, in a fresh interpreter.
-FLOOR_CODE = """
-import os, sys
-total = 0
-for folder, dirs, files in os.walk(sys.argv[1]):
-    dirs.sort()
-    for name in sorted(files):
-        if name.endswith(".md"):
-            with open(os.path.join(folder, name), "rb") as fh:
-                total += len(fh.read().decode("utf-8"))
-print(total)
-"""
 
 
 @dataclass
@@ -103,8 +85,9 @@ class ToolResult:
     note: str = ""
     runs: list[Run] = field(default_factory=list)
 
-    def best(self) -> Run | None:
-        return min(self.runs, key=lambda r: r.seconds) if self.runs else None
+    def median_seconds(self) -> float | None:
+        ok = self.status == "ok" and self.runs
+        return statistics.median(r.seconds for r in self.runs) if ok else None
 
     def peak_memory_mib(self) -> float:
         return max((max(r.max_rss_mib, r.tree_pss_mib) for r in self.runs), default=0.0)
@@ -220,13 +203,6 @@ def wait_until_quiet(max_wait: float, threshold: float) -> float:
     return share
 
 
-@dataclass(frozen=True)
-class Timing:
-    poll: float  # seconds between memory samples
-    idle_wait: float  # longest wait for a quiet machine before each run
-    idle_threshold: float  # share of all CPUs others may use and still count as quiet
-
-
 # --------------------------------------------------------------------------- running a tool
 
 
@@ -272,38 +248,16 @@ def failure_of(tool: str, run: Run) -> str | None:
         return f"killed by signal {-run.returncode}"
     if tool == RAPIDVET and "Traceback (most recent call last)" in run.stderr_tail:
         return f"crashed (exit {run.returncode})"
-    allowed = {FLOOR: {0}, MARKDOWNLINT: {0, 1}, RAPIDVET: {0, 1}}[tool]
-    if run.returncode not in allowed:
+    if run.returncode not in (0, 1):
         return f"exit {run.returncode}"
     return None
-
-
-def timed_tool(
-    tool: str, command: list[str], tree: Path, repeat: int, timing: Timing, scratch: Path
-) -> ToolResult:
-    result = ToolResult(tool=tool, command=command, status="ok")
-    for i in range(repeat):
-        wait_until_quiet(timing.idle_wait, timing.idle_threshold)
-        # cwd = the tree for every tool: it is the handbook's root, as a user would run them.
-        run = measured_run(command, tree, scratch / f"{tool}.{i}.stderr", timing.poll)
-        result.runs.append(run)
-        print(
-            f"  {tool} run {i + 1}/{repeat}: {run.seconds:.2f} s (cpu {run.cpu_seconds:.2f} s, "
-            f"others {run.other_cpu_seconds:.2f} s), exit {run.returncode}, "
-            f"max RSS {run.max_rss_mib:.0f} MiB, tree PSS {run.tree_pss_mib:.0f} MiB",
-            flush=True,
-        )
-        reason = failure_of(tool, run)
-        if reason:
-            result.status, result.note = "failed", f"{reason}: {run.stderr_tail[-600:].strip()}"
-            break
-    return result
 
 
 # ------------------------------------------------------------------------------- the tools
 
 
-def markdownlint_command() -> tuple[list[str] | None, str]:
+def markdownlint_executable() -> tuple[str | None, str]:
+    """markdownlint-cli2 from bench/node_modules, installed from package-lock.json if missing."""
     if not MARKDOWNLINT_BIN.exists():
         npm = shutil.which("npm")
         if npm is None:
@@ -316,248 +270,186 @@ def markdownlint_command() -> tuple[list[str] | None, str]:
         )
         if done.returncode != 0 or not MARKDOWNLINT_BIN.exists():
             return None, f"npm ci failed: {done.stderr[-600:].strip()}"
-    return [str(MARKDOWNLINT_BIN), "**/*.md", "--config", str(MARKDOWNLINT_CONFIG)], ""
+    return str(MARKDOWNLINT_BIN), ""
 
 
-def rapidvet_executable() -> str | None:
+def rapidvet_executable() -> tuple[str | None, str]:
     # The console script of the environment running this benchmark comes first.
     beside = Path(sys.executable).parent / "rapidvet"
-    if beside.exists():
-        return str(beside)
-    return shutil.which("rapidvet")
-
-
-def rapidvet_command(tree: Path) -> tuple[list[str] | None, str]:
-    exe = rapidvet_executable()
-    if exe is None:
-        return None, "rapidvet console script not found"
-    probe = subprocess.run([exe, "check", "--help"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        return None, f"`rapidvet check --help` failed: {probe.stderr[-600:].strip()}"
-    return [exe, "check", str(tree), "--format", "json"], ""
-
-
-def floor_command(tree: Path) -> list[str]:
-    return [sys.executable, "-c", FLOOR_CODE, str(tree)]
+    found = str(beside) if beside.exists() else shutil.which("rapidvet")
+    return found, "" if found else "rapidvet console script not found"
 
 
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version(), "cpus": str(os.cpu_count())}
     node = shutil.which("node")
     if node:
-        found["node"] = subprocess.run(
-            [node, "--version"], capture_output=True, text=True
-        ).stdout.strip()
+        done = subprocess.run([node, "--version"], capture_output=True, text=True)
+        found["node"] = done.stdout.strip()
     if MARKDOWNLINT_PACKAGE.exists():
         found[MARKDOWNLINT] = json.loads(MARKDOWNLINT_PACKAGE.read_text())["version"]
-    exe = rapidvet_executable()
+    exe, _ = rapidvet_executable()
     if exe:
         done = subprocess.run([exe, "--version"], capture_output=True, text=True)
         found[RAPIDVET] = done.stdout.strip() or f"? (exit {done.returncode})"
     return found
 
 
-# -------------------------------------------------------------------------------- the tree
+# ------------------------------------------------------------------------------- the shapes
 
 
 @dataclass
-class TreeInfo:
-    path: str
-    md_files: int
-    bytes: int
-    manifest: dict[str, Any]
+class Shape:
+    """What both tools run on: a working folder and the files each tool is pointed at."""
 
-    @property
-    def mb(self) -> float:
-        return self.bytes / MB
-
-
-def md_files(root: Path) -> Iterator[Path]:
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            if name.endswith(".md"):
-                yield Path(folder, name)
+    name: str
+    cwd: Path
+    targets: list[str]  # rapidvet's check paths; markdownlint-cli2's globs are the same
+    md_files: int = 0
+    bytes: int = 0
+    note: str = ""  # why the shape is skipped
 
 
-def tree_info(root: Path) -> TreeInfo:
-    """Read every page once (also warms the page cache) and load the generator's manifest."""
-    count = size = 0
-    for path in md_files(root):
-        size += len(path.read_bytes())
-        count += 1
-    manifest_path = root / synth_handbook.MANIFEST_NAME
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    return TreeInfo(path=str(root), md_files=count, bytes=size, manifest=manifest)
+def command_of(tool: str, exe: str, shape: Shape) -> list[str]:
+    if shape.name == "version":
+        # markdownlint-cli2 has no --version that exits 0: a glob matching nothing instead.
+        return [exe, "--version"] if tool == RAPIDVET else [exe, "**/*.md"]
+    if tool == RAPIDVET:
+        return [exe, "check", *shape.targets, "--format", "json"]
+    globs = ["**/*.md" if target == "." else target for target in shape.targets]
+    return [exe, *globs, "--config", str(MARKDOWNLINT_CONFIG)]
 
 
-def prepared_tree(args: argparse.Namespace, scratch: Path) -> Path:
-    tree: Path = args.tree or scratch / "handbook"
-    if tree.exists() and any(tree.iterdir()):
-        print(f"reusing tree {tree}", flush=True)
-        return tree
-    print(f"generating {args.pages} pages (seed {args.seed}) into {tree} ...", flush=True)
-    start = time.perf_counter()
-    synth_handbook.write_handbook(tree, args.pages, args.seed)
-    print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
+def measured_tree(shape: Shape) -> Shape:
+    """The shape with its pages counted; reading them all warms the page cache."""
+    for target in shape.targets:
+        path = shape.cwd / target
+        for page in [path] if path.is_file() else sorted(path.rglob("*.md")):
+            shape.bytes += len(page.read_bytes())
+            shape.md_files += 1
+    return shape
+
+
+def corpus_head(corpus: Path | None) -> Path | None:
+    for root in [corpus] if corpus else CORPUS_CANDIDATES:
+        if (root / "handbook-head").is_dir():
+            return root / "handbook-head"
+    return None
+
+
+def synthetic(root: Path, pages: int, seed: int, plan_share: float) -> Path:
+    """A handbook of `pages` pages, a `plan_share` of them plans and the rest near-misses;
+    reused when `root` already holds it."""
+    tree = root / f"synth-{pages}-{plan_share}-{seed}"
+    if not (tree / synth_handbook.MANIFEST_NAME).exists():
+        print(f"generating {pages} pages into {tree} ...", flush=True)
+        mix = synth_handbook.Mix(plan=plan_share, near_miss=1 - plan_share)
+        synth_handbook.write_handbook(tree, pages, seed, mix)
     return tree
 
 
-# ------------------------------------------------------- what rapidvet's JSON report holds
+def one_plan_page(root: Path, seed: int) -> tuple[Path, str]:
+    """A folder holding a single plan page, and that page's path in it."""
+    tree = root / "one-page"
+    mix = synth_handbook.Mix(plan=1.0, near_miss=0.0, large=0.0)
+    manifest = synth_handbook.write_handbook(tree, 1, seed, mix)
+    (tree / synth_handbook.SUMMARY_NAME).unlink()
+    return tree, str(manifest["plan_pages"][0])  # type: ignore[index]
 
 
-def finding_path(finding: dict[str, Any], inherited: str | None) -> str | None:
-    for key in ("path", "file", "filename"):
-        if isinstance(finding.get(key), str):
-            return str(finding[key])
-    return inherited
+def shapes(args: argparse.Namespace, scratch: Path) -> list[Shape]:
+    trees = args.trees or scratch
+    found: list[Shape] = []
+    for name in args.shapes:
+        if name == "version":
+            (scratch / "empty").mkdir(exist_ok=True)
+            found.append(Shape(name, scratch / "empty", []))
+        elif name == "page":
+            tree, page = one_plan_page(scratch, args.seed)
+            found.append(measured_tree(Shape(name, tree, [page])))
+        elif name == "corpus":
+            head = corpus_head(args.corpus)
+            note = "" if head else "no handbook-head in the shared corpus here; skipped"
+            found.append(
+                measured_tree(Shape(name, head or scratch, ["."] if head else [], note=note))
+            )
+        else:
+            pages = int(name.removeprefix("synth-"))
+            tree = synthetic(trees, pages, args.seed, args.plan_share)
+            found.append(measured_tree(Shape(name, tree, ["."])))
+    return found
 
 
-def findings_with_paths(
-    node: Any, path: str | None = None
-) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    # Reports either put the path on each finding or group findings under a per-file object.
-    if isinstance(node, dict):
-        path = finding_path(node, path)
-        if "rule_id" in node or "rule" in node or "ruleId" in node:
-            yield path, node
-        for value in node.values():
-            yield from findings_with_paths(value, path)
-    elif isinstance(node, list):
-        for value in node:
-            yield from findings_with_paths(value, path)
+# ------------------------------------------------------------------------------ the timing
 
 
-def report_summary(report_path: Path, tree: Path, info: TreeInfo) -> dict[str, Any]:
-    """A sanity check that the timed work was real: what did rapidvet find, and where."""
-    try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        return {"error": f"report is not JSON: {err}"}
-    pairs = list(findings_with_paths(report))
-    rules = Counter(str(f.get("rule_id") or f.get("rule") or f.get("ruleId")) for _, f in pairs)
-    plan_pages = set(info.manifest.get("plan_pages", []))
-    pages = {relative_page(p, tree) for p, _ in pairs if p}
-    blocks = {relative_page(p, tree): n for p, n in blocks_by_page(report)}
-    summary: dict[str, Any] = {
-        "report_bytes": report_path.stat().st_size,
-        "blocks": sum(blocks.values()),
-        "pages_with_blocks": sum(1 for n in blocks.values() if n),
-        "findings": len(pairs),
-        "pages_with_findings": len(pages),
-        "rules": dict(rules.most_common()),
-    }
-    if plan_pages:
-        with_blocks = {p for p, n in blocks.items() if n}
-        summary["generated"] = {
-            "plan_pages": len(plan_pages),
-            "plan_blocks": info.manifest.get("plan_blocks"),
-            "placeholder_blocks": info.manifest.get("placeholder_blocks"),
-        }
-        summary["plan_pages_with_blocks"] = len(with_blocks & plan_pages)
-        summary["other_pages_with_blocks"] = len(with_blocks - plan_pages)
-        summary["other_pages_with_findings"] = len(pages - plan_pages)
-    return summary
+@dataclass
+class ShapeResult:
+    shape: str
+    md_files: int
+    mb: float
+    note: str
+    tools: dict[str, ToolResult] = field(default_factory=dict)
+
+    def ratio(self) -> float | None:
+        """markdownlint-cli2's median seconds over rapidvet's."""
+        ours, peer = (self.tools[t].median_seconds() if t in self.tools else None for t in TOOLS)
+        return peer / ours if ours and peer else None
 
 
-def blocks_by_page(node: Any) -> Iterator[tuple[str, int]]:
-    """(path, number of blocks) for every per-file object of the report."""
-    if isinstance(node, dict):
-        if isinstance(node.get("path"), str) and isinstance(node.get("blocks"), list):
-            yield node["path"], len(node["blocks"])
-        for value in node.values():
-            yield from blocks_by_page(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from blocks_by_page(value)
-
-
-def relative_page(path: str, tree: Path) -> str:
-    p = Path(path)
-    if p.is_absolute():
-        try:
-            return p.relative_to(tree).as_posix()
-        except ValueError:
-            return p.as_posix()
-    text = p.as_posix()
-    prefix = tree.as_posix().rstrip("/") + "/"
-    return text[len(prefix) :] if text.startswith(prefix) else text
-
-
-def verified_report(
-    command: list[str], scratch: Path, tree: Path, info: TreeInfo
-) -> dict[str, Any]:
-    report = scratch / "rapidvet-report.json"
-    with open(report, "wb") as out:
-        subprocess.run(command, cwd=tree, stdout=out, stderr=subprocess.DEVNULL, check=False)
-    return report_summary(report, tree, info)
+def timed_shape(
+    shape: Shape, executables: dict[str, str], args: argparse.Namespace, scratch: Path
+) -> ShapeResult:
+    """Each tool --repeat times, the tools' runs alternating."""
+    result = ShapeResult(shape.name, shape.md_files, shape.bytes / MB, shape.note)
+    if shape.note:
+        print(f"{shape.name}: {shape.note}", flush=True)
+        return result
+    for tool, exe in executables.items():
+        result.tools[tool] = ToolResult(tool, command_of(tool, exe, shape), "ok")
+    for i in range(args.repeat):
+        for tool, timed in result.tools.items():
+            if timed.status != "ok":
+                continue
+            wait_until_quiet(args.idle_wait, args.idle_threshold)
+            stderr = scratch / f"{shape.name}.{tool}.{i}.stderr"
+            run = measured_run(timed.command, shape.cwd, stderr, args.poll)
+            timed.runs.append(run)
+            print(
+                f"  {shape.name} {tool} run {i + 1}/{args.repeat}: {run.seconds:.3f} s "
+                f"(cpu {run.cpu_seconds:.2f}, others {run.other_cpu_seconds:.2f}), "
+                f"exit {run.returncode}, peak {max(run.max_rss_mib, run.tree_pss_mib):.0f} MiB",
+                flush=True,
+            )
+            reason = failure_of(tool, run)
+            if reason:
+                timed.status, timed.note = "failed", f"{reason}: {run.stderr_tail[-600:].strip()}"
+    return result
 
 
 # --------------------------------------------------------------------------------- results
 
 
-def ratio(numerator: Run | None, denominator: Run | None) -> float | None:
-    if numerator is None or denominator is None or denominator.seconds <= 0:
-        return None
-    return numerator.seconds / denominator.seconds
+def seconds_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def targets(results: dict[str, ToolResult]) -> dict[str, Any]:
-    rapid = results.get(RAPIDVET)
-    lint = results.get(MARKDOWNLINT)
-    floor = results.get(FLOOR)
-    rapid_best = rapid.best() if rapid and rapid.status == "ok" else None
-    speedup = ratio(lint.best() if lint and lint.status == "ok" else None, rapid_best)
-    over_floor = ratio(rapid_best, floor.best() if floor and floor.status == "ok" else None)
-    memory = rapid.peak_memory_mib() if rapid_best and rapid else None
-    return {
-        "speedup_vs_markdownlint": speedup,
-        "rapidvet_over_floor": over_floor,
-        "rapidvet_peak_memory_mib": memory,
-        "speedup_target": TARGET_SPEEDUP,
-        "memory_target_mib": TARGET_RSS_MIB,
-        "speedup_met": None if speedup is None else speedup >= TARGET_SPEEDUP,
-        "memory_met": None if memory is None else memory < TARGET_RSS_MIB,
-    }
-
-
-def table_rows(results: dict[str, ToolResult], info: TreeInfo) -> list[list[str]]:
-    rows = [
-        [
-            "tool",
-            "seconds",
-            "cpu s",
-            "others cpu s",
-            "MB/s",
-            "max RSS MiB",
-            "tree RSS MiB",
-            "tree PSS MiB",
-            "exit",
-            "runs",
-        ]
-    ]
-    for name in TOOLS:
-        result = results.get(name)
-        if result is None:
-            continue
-        best = result.best()
-        if best is None or result.status != "ok":
-            rows.append([name, result.status, *[""] * 7, result.note[:60]])
-            continue
-        rows.append(
-            [
-                name,
-                f"{best.seconds:.2f}",
-                f"{best.cpu_seconds:.2f}",
-                f"{best.other_cpu_seconds:.2f}",
-                f"{info.mb / best.seconds:.1f}",
-                f"{max(r.max_rss_mib for r in result.runs):.1f}",
-                f"{max(r.tree_rss_mib for r in result.runs):.1f}",
-                f"{max(r.tree_pss_mib for r in result.runs):.1f}",
-                str(best.returncode),
-                " ".join(f"{r.seconds:.2f}" for r in result.runs),
-            ]
-        )
+def table_rows(results: list[ShapeResult]) -> list[list[str]]:
+    rows = [["shape", "files", "MB", *(f"{t} {c}" for t in TOOLS for c in ("median", "MiB"))]]
+    rows[0] += ["ratio", "others cpu s"]
+    for result in results:
+        row = [result.shape, str(result.md_files), f"{result.mb:.1f}"]
+        for tool in TOOLS:
+            timed = result.tools.get(tool)
+            if timed is None or timed.status != "ok":
+                row += [timed.status if timed else "skipped", "-"]
+                continue
+            row += [seconds_text(timed.median_seconds()), f"{timed.peak_memory_mib():.0f}"]
+        ratio = result.ratio()
+        others = sum(r.other_cpu_seconds for t in result.tools.values() for r in t.runs)
+        rows.append([*row, f"{ratio:.1f}x" if ratio else "-", f"{others:.1f}"])
     return rows
 
 
@@ -574,45 +466,11 @@ def format_table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def verdict(met: bool | None) -> str:
-    return "n/a" if met is None else ("met" if met else "NOT met")
-
-
-def printed_report(results: dict[str, ToolResult], info: TreeInfo, goals: dict[str, Any]) -> str:
-    manifest = info.manifest
-    kinds = manifest.get("kinds", {})
-    lines = [
-        "",
-        f"tree: {info.path}",
-        f"  {info.md_files} .md files, {info.mb:.1f} MB"
-        + (
-            f"; plan pages {kinds.get('plan', 0)} ({manifest.get('plan_blocks', 0)} plan blocks,"
-            f" {manifest.get('placeholder_blocks', 0)} placeholders), near-misses"
-            f" {kinds.get('near-miss', 0)}, ordinary {kinds.get('ordinary', 0)}"
-            if kinds
-            else ""
-        ),
-        "",
-        format_table(table_rows(results, info)),
-        "",
-    ]
-    speedup, over_floor, memory = (
-        goals["speedup_vs_markdownlint"],
-        goals["rapidvet_over_floor"],
-        goals["rapidvet_peak_memory_mib"],
-    )
-    lines.append(
-        "speed-up markdownlint-cli2 / rapidvet: "
-        + (f"{speedup:.1f}x" if speedup else "n/a")
-        + f"  (target >= {TARGET_SPEEDUP:.0f}x: {verdict(goals['speedup_met'])})"
-    )
-    lines.append("rapidvet / floor: " + (f"{over_floor:.1f}x" if over_floor else "n/a"))
-    lines.append(
-        "rapidvet peak memory (max of max RSS and tree PSS): "
-        + (f"{memory:.1f} MiB" if memory else "n/a")
-        + f"  (target < {TARGET_RSS_MIB:.0f} MiB: {verdict(goals['memory_met'])})"
-    )
-    return "\n".join(lines)
+def notes(results: list[ShapeResult]) -> list[str]:
+    found = [f"{r.shape}: {r.note}" for r in results if r.note]
+    for result in results:
+        found += [f"{result.shape} {t.tool}: {t.note}" for t in result.tools.values() if t.note]
+    return found
 
 
 # ------------------------------------------------------------------------------------ main
@@ -620,11 +478,23 @@ def printed_report(results: dict[str, ToolResult], info: TreeInfo, goals: dict[s
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--tree", type=Path, help="reuse this tree (generated into it if empty)")
-    parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--pages", default="2000,10000", help="synthetic handbooks' sizes")
+    parser.add_argument(
+        "--plan-share",
+        type=float,
+        default=0.25,
+        help="share of a synthetic handbook's pages that hold plans; the rest are near-misses",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of floor and rapidvet")
-    parser.add_argument("--markdownlint-repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each tool per shape")
+    parser.add_argument("--corpus", type=Path, help="the shared corpus (holds handbook-head/)")
+    parser.add_argument("--trees", type=Path, help="keep and reuse the synthetic trees here")
+    parser.add_argument(
+        "--shapes", help="comma-separated subset of version, page, corpus, synth-N (default: all)"
+    )
+    parser.add_argument(
+        "--tools", default=",".join(TOOLS), help="comma-separated subset of: " + ", ".join(TOOLS)
+    )
     parser.add_argument("--poll", type=float, default=0.05, help="seconds between memory samples")
     parser.add_argument(
         "--idle-wait",
@@ -638,76 +508,52 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=0.10,
         help="share of all CPUs other processes may use for the machine to count as quiet",
     )
-    parser.add_argument(
-        "--tools", default=",".join(TOOLS), help="comma-separated subset of: " + ", ".join(TOOLS)
-    )
     parser.add_argument("--json", type=Path, help="also save the results here")
-    parser.add_argument(
-        "--no-verify",
-        action="store_true",
-        help="skip the untimed run that summarizes rapidvet's report",
-    )
     args = parser.parse_args(argv)
+    if not 0 <= args.plan_share <= 1:
+        parser.error("--plan-share is a share: 0 to 1")
+    synth = [f"synth-{int(n)}" for n in args.pages.split(",") if n.strip()]
+    args.shapes = args.shapes.split(",") if args.shapes else [*FIXED_SHAPES, *synth]
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = set(args.tools) - set(TOOLS)
+    unknown |= {s for s in args.shapes if s not in FIXED_SHAPES and not s.startswith("synth-")}
     if unknown:
-        parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
+        parser.error(f"unknown tools or shapes: {', '.join(sorted(unknown))}")
     return args
 
 
-def tool_results(args: argparse.Namespace, tree: Path, scratch: Path) -> dict[str, ToolResult]:
-    results: dict[str, ToolResult] = {}
-    for tool in TOOLS:
-        if tool not in args.tools:
-            continue
-        command: list[str] | None
-        if tool == FLOOR:
-            command, note = floor_command(tree), ""
-        elif tool == MARKDOWNLINT:
-            command, note = markdownlint_command()
+def executables(tools: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """Each tool's executable, and why any is skipped."""
+    found, skipped = {}, []
+    for tool in tools:
+        exe, note = rapidvet_executable() if tool == RAPIDVET else markdownlint_executable()
+        if exe:
+            found[tool] = exe
         else:
-            command, note = rapidvet_command(tree)
-        if command is None:
-            print(f"skipping {tool}: {note}", flush=True)
-            results[tool] = ToolResult(tool=tool, command=[], status="skipped", note=note)
-            continue
-        repeat = args.markdownlint_repeat if tool == MARKDOWNLINT else args.repeat
-        print(f"timing {tool} ({repeat} run(s)) ...", flush=True)
-        timing = Timing(args.poll, args.idle_wait, args.idle_threshold)
-        results[tool] = timed_tool(tool, command, tree, repeat, timing, scratch)
-    return results
+            skipped.append(f"{tool}: {note}")
+    return found, skipped
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    found, skipped = executables(args.tools)
     with tempfile.TemporaryDirectory(prefix="rapidvet-bench-") as tmp:
         scratch = Path(tmp)
-        tree = prepared_tree(args, scratch).resolve()
-        info = tree_info(tree)
-        results = tool_results(args, tree, scratch)
-        goals = targets(results)
-        report = None
-        rapid = results.get(RAPIDVET)
-        if rapid and rapid.status == "ok" and not args.no_verify:
-            report = verified_report(rapid.command, scratch, tree, info)
-    print(printed_report(results, info, goals))
-    if report:
-        print(f"rapidvet report (untimed check run): {json.dumps(report)[:800]}")
+        results = [timed_shape(s, found, args, scratch) for s in shapes(args, scratch)]
+    print()
+    print(format_table(table_rows(results)))
+    for note in [*skipped, *notes(results)]:
+        print(f"note: {note}")
     if args.json:
         saved = {
-            "tree": {k: v for k, v in asdict(info).items() if k != "manifest"}
-            | {
-                "mb": info.mb,
-                "manifest": {k: v for k, v in info.manifest.items() if k != "plan_pages"},
-            },
             "versions": versions(),
-            "tools": {name: asdict(r) for name, r in results.items()},
-            "targets": goals,
-            "rapidvet_report": report,
+            "plan_share": args.plan_share,
+            "shapes": [asdict(r) | {"ratio": r.ratio()} for r in results],
         }
         args.json.write_text(json.dumps(saved, indent=1) + "\n", encoding="utf-8")
         print(f"saved {args.json}")
-    return 1 if any(r.status == "failed" for r in results.values()) else 0
+    failed = any(t.status == "failed" for r in results for t in r.tools.values())
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
