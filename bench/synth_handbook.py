@@ -3,9 +3,10 @@
 The tree looks like a company handbook kept in Git: nested folders of markdown pages, a README.md
 per folder and a SUMMARY.md table of contents that lists most pages. Three kinds of page:
 
-- plan: one or more VPMOM/V2MOM blocks in the shapes of DESIGN.md section 2 (metadata table whose
-  header row is the Period row, RAPID line, label forms `#### Vision`, `**Vision**`, `Vision`,
-  `Vision:`, list markers `-`, `*`, `1.`), some with deliberate errors, some "(TBA)" placeholders;
+- plan: one or more VPMOM/V2MOM blocks in the shapes of docs/architecture.md#plan-shapes
+  (metadata table whose header row is the Period row, RAPID line, label forms `#### Vision`,
+  `**Vision**`, `Vision`, `Vision:`, list markers `-`, `*`, `1.`), some with deliberate errors,
+  some "(TBA)" placeholders;
 - near-miss: pages that talk about VPMOM/V2MOM/RAPID/Vision (prose, review-order lists, link
   lists, a lone Vision heading) but hold no plan;
 - ordinary: headings, prose, lists, tables, code fences, links, sometimes YAML front matter.

@@ -1,4 +1,5 @@
-"""The structural rules of DESIGN.md §6: small named functions registered in one table.
+"""The structural rules (docs/architecture.md#rules): small named functions registered in one
+table.
 
 Each rule takes a block and the options and yields `Hit`s; `run_rules` turns them into
 `Finding`s with the rule's id and its (possibly re-graded) severity.

@@ -78,7 +78,7 @@ BIN = Path(sys.executable).parent
 SHELLS = {"sh", "bash", "shell", "console"}
 KINDS = {"tested", "settings", "server"}
 MAX_SERVER_BLOCKS = 8  # "should be few": a guide that cannot be run is a guide that rots
-DEVELOPERS = {"development.md"}  # for working on rapidvet, not for its admins
+DEVELOPERS = {"development.md", "architecture.md"}  # for working on rapidvet, not its admins
 GUIDE_VENV = Path("rapidvet") / "venv" / "bin"  # under HOME: where the set-up installs rapidvet
 # `sudo CMD...` as the test's user: the guide's root-owned install, without root.
 SUDO = '#!/bin/sh\nexec "$@"\n'
@@ -90,6 +90,7 @@ MARK = "@@guide-block"
 FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<language>[^\s`]*)\s*(?P<info>[^`]*?)\s*$")
 EXPORT = re.compile(r"^export (?P<name>[A-Za-z_][A-Za-z0-9_]*)=\S")
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+ARCHITECTURE_POINTER = re.compile(r"docs/architecture\.md#(?P<anchor>[\w-]+)")
 
 
 # -- Reading the guide ------------------------------------------------------------------------
@@ -229,18 +230,43 @@ def test_every_rapid_yml_of_the_guide_is_valid(tmp_path):
         assert main(["config", "validate", str(file)]) == 0, block.where
 
 
-def test_every_link_of_the_guide_leads_somewhere():
+def broken_links(path: Path) -> list[str]:
+    """The links of a page to a file or heading that is not there."""
     broken = []
-    for path in [INDEX, *(DOCS / page for page in pages())]:
-        for found in LINK.finditer(path.read_text(encoding="utf-8")):
-            target = found["target"]
-            if re.match(r"[a-z]+:", target):
-                continue  # https:, mailto:
-            file, _, anchor = target.partition("#")
-            linked = (path.parent / file).resolve() if file else path
-            if not linked.exists() or (anchor and anchor not in anchors(linked)):
-                broken.append(f"{path.name}: {target}")
-    assert broken == []
+    for found in LINK.finditer(path.read_text(encoding="utf-8")):
+        target = found["target"]
+        if re.match(r"[a-z]+:", target):
+            continue  # https:, mailto:
+        file, _, anchor = target.partition("#")
+        linked = (path.parent / file).resolve() if file else path
+        if not linked.exists() or (anchor and anchor not in anchors(linked)):
+            broken.append(f"{path.name}: {target}")
+    return broken
+
+
+def test_every_link_of_the_guide_leads_somewhere():
+    assert [
+        b for path in [INDEX, *(DOCS / page for page in pages())] for b in broken_links(path)
+    ] == []
+
+
+def test_every_pointer_into_the_architecture_page_lands_on_a_heading():
+    """Docstrings point to the sections of docs/architecture.md holding the facts they rely on."""
+    sources = [ROOT / "README.md", ROOT / "pyproject.toml"] + [
+        path
+        for folder in ("app", "checks", "workflows", "tests", "bench", "docs")
+        for path in (ROOT / folder).rglob("*")
+        if path.suffix in (".py", ".md")
+    ]
+    pointers = {
+        (str(path.relative_to(ROOT)), found["anchor"])
+        for path in sources
+        for found in ARCHITECTURE_POINTER.finditer(path.read_text(encoding="utf-8"))
+    }
+    assert len(pointers) > 10  # the docstrings' pointers are found
+    headings = anchors(DOCS / "architecture.md")
+    assert sorted(p for p in pointers if p[1] not in headings) == []
+    assert broken_links(DOCS / "architecture.md") == []
 
 
 # -- Running it -------------------------------------------------------------------------------

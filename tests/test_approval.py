@@ -1,5 +1,6 @@
-"""Approval state per DESIGN.md §5: one table test per rule, and a property over random
-review histories checked against a reference written from the rules, not the engine."""
+"""Approval state per docs/architecture.md#approval-state: one table test per rule, and a
+property over random review histories checked against a reference written from the rules, not
+the engine."""
 
 from __future__ import annotations
 

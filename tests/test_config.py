@@ -1,9 +1,11 @@
-"""Loading `.github/rapid.yml`: the DESIGN.md §4 example, located errors, YAML safety."""
+"""Loading `.github/rapid.yml`: the example of docs/architecture.md#policy, located errors, YAML
+safety."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,38 +33,22 @@ from rapidvet.workflows.rapid_config import (
     RapidConfig,
 )
 
-DESIGN_EXAMPLE = """\
-version: 1
-aliases:                       # initials and team names used in RAPID lines
-  IJT: "@ianjt"
-  AS: "@asmith"
-  MLT: "@mattermost/mlt"
-paths:                         # CODEOWNERS semantics: patterns, last match wins
-  - pattern: "operations/**"
-    roles: {D: "@ianjt", A: ["@mattermost/mlt"], I: ["@cfo"]}
-  - pattern: "operations/sales/*.md"
-    block: "Sales VPMOM"       # optional: only blocks whose title matches
-    roles: {D: AS, A: [MLT]}
-policy:
-  required_roles: [D, A]       # default; I is requested but never blocking
-  team_approval: any           # any | all members of a team holding A
-  author_can_satisfy: false    # an author never satisfies their own D/A
-  doc_rapid_must_match: true   # RAPID line in the document must agree with config
-  stale_after_days: 365
-  dismiss_on: content          # content (block text hash) | push | never
-  request_input: true          # also request I and P holders (never blocking)
-unavailable: ["@cfo"]          # out of office: never auto-requested (can still approve)
-checks:
-  one_page_lines: 60           # excluding Commentary
-  rules: {measures-numeric: warning, vision-one-sentence: error}
-merge:
-  record: direct               # direct (commit to base) | pull_request (open a follow-up PR) | off
-  previous_versions_limit: 5
-"""
+ARCHITECTURE = Path(__file__).resolve().parent.parent / "docs" / "architecture.md"
+EXAMPLE_FENCE = "```yaml rapid.yml\n"
 
 
-def test_design_example_loads_to_the_expected_config() -> None:
-    assert load_config(DESIGN_EXAMPLE) == RapidConfig(
+def policy_example() -> str:
+    """The rapid.yml example of docs/architecture.md#policy: the tests load the documented
+    example itself, so it cannot drift from what rapidvet reads."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    return text.split(EXAMPLE_FENCE, 1)[1].split("```", 1)[0]
+
+
+POLICY_EXAMPLE = policy_example()
+
+
+def test_the_policy_example_loads_to_the_expected_config() -> None:
+    assert load_config(POLICY_EXAMPLE) == RapidConfig(
         version=1,
         aliases={"IJT": "@ianjt", "AS": "@asmith", "MLT": "@mattermost/mlt"},
         paths=(
@@ -98,8 +84,8 @@ def test_design_example_loads_to_the_expected_config() -> None:
     )
 
 
-def test_the_design_example_is_all_defaults_except_paths_and_aliases() -> None:
-    config = load_config(DESIGN_EXAMPLE)
+def test_the_policy_example_is_all_defaults_except_paths_and_aliases() -> None:
+    config = load_config(POLICY_EXAMPLE)
     assert config.policy == Policy()
     assert config.merge == MergeSettings()
     assert load_config("version: 1\n") == RapidConfig()
@@ -556,8 +542,8 @@ def test_schema_describes_what_messages_quote() -> None:
     assert all("description" in s for s in quoted)
 
 
-def test_design_example_satisfies_the_schema_as_plain_yaml() -> None:
-    Draft202012Validator(config_schema()).validate(yaml.safe_load(DESIGN_EXAMPLE))
+def test_the_policy_example_satisfies_the_schema_as_plain_yaml() -> None:
+    Draft202012Validator(config_schema()).validate(yaml.safe_load(POLICY_EXAMPLE))
 
 
 @given(st.text(max_size=300))

@@ -1,4 +1,5 @@
-"""Durability (DESIGN.md §9), proven against the fake GitHub and the real rapidvet processes.
+"""Durability (docs/architecture.md#durability), proven against the fake GitHub and the real
+rapidvet processes.
 
 - Crash: deliveries sent while rapidvet processes are SIGKILLed at random moments and started
   again. Afterwards every delivery answered 2xx was processed, and no check run, merge record

@@ -1,4 +1,5 @@
-"""Approval state of every (block, role, holder) row and the conclusion (DESIGN.md §5).
+"""Approval state of every (block, role, holder) row and the conclusion
+(docs/architecture.md#approval-state).
 
 Each required holder must approve the current content of the block; a change request
 from an A holder is a veto. Team holders speak through their members (any one, or all,

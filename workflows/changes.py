@@ -1,5 +1,6 @@
 """Which VPMOM blocks a pull request changed, and the block content hashes that let an
-approval survive pushes that leave its block alone (DESIGN.md §5, stale approvals).
+approval survive pushes that leave its block alone (stale approvals:
+docs/architecture.md#approval-state).
 
 A block is known across commits by its `BlockKey`: file path, normalized title and its
 position among the file's blocks with that title. Base and head blocks pair by key, so a

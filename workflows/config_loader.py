@@ -1,4 +1,4 @@
-"""`.github/rapid.yml` text to a validated `RapidConfig` (DESIGN.md §4).
+"""`.github/rapid.yml` text to a validated `RapidConfig` (docs/architecture.md#policy).
 
 Checks run in three layers, each problem reported with its line and column: safe YAML
 reading (size, encoding, syntax, alias bombs; stops at the first problem), the shipped

@@ -1,4 +1,5 @@
-"""The commit message and the pull request comment that record a merge (DESIGN.md §7).
+"""The commit message and the pull request comment that record a merge
+(docs/architecture.md#merge-recording).
 
 The commit message ends in git trailers, one per line: `Decided-by: @login` for each D
 approver, `Agreed-by: @login` for each A approver (GitHub handles, as approvals come from

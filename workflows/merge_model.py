@@ -1,4 +1,5 @@
-"""What merge recording takes in and gives back (DESIGN.md §7): plain frozen data."""
+"""What merge recording takes in and gives back (docs/architecture.md#merge-recording):
+plain frozen data."""
 
 from __future__ import annotations
 

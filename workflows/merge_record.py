@@ -1,5 +1,6 @@
-"""Merge recording (DESIGN.md §7): the new text of each changed file, the commit message
-and the pull request comment that record a merged pull request's RAPID decision.
+"""Merge recording (docs/architecture.md#merge-recording): the new text of each changed file,
+the commit message and the pull request comment that record a merged pull request's RAPID
+decision.
 
 For every changed block found in the merged text:
 

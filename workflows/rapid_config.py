@@ -1,4 +1,4 @@
-"""The `.github/rapid.yml` policy as plain data (DESIGN.md §4)."""
+"""The `.github/rapid.yml` policy as plain data (docs/architecture.md#policy)."""
 
 from __future__ import annotations
 

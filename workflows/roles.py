@@ -1,4 +1,5 @@
-"""Who holds which RAPID role for a block, and where that was written (DESIGN.md §4).
+"""Who holds which RAPID role for a block, and where that was written
+(docs/architecture.md#policy).
 
 The last `paths:` entry that matches the file wins, as in CODEOWNERS; an entry with a
 `block:` only counts for blocks whose title matches it, so an earlier entry can apply to
