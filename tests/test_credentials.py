@@ -104,7 +104,7 @@ def test_a_wrong_or_missing_key_is_said_clearly(store, settings):
 
 
 def test_saving_needs_a_key(store):
-    with pytest.raises(SettingsError, match="Generate one with: python -c"):
+    with pytest.raises(SettingsError, match="Generate one with: rapidvet secret-key"):
         save(store, Settings(), STORED)
 
 
@@ -173,7 +173,9 @@ def test_malformed_new_settings(name, value, message):
 
 
 def test_a_malformed_secret_key_error_says_how_to_make_one():
-    with pytest.raises(SettingsError, match=r"Fernet\.generate_key\(\)"):
+    with pytest.raises(
+        SettingsError, match=r"generate one with: rapidvet secret-key \(or python3 -c"
+    ):
         load_settings({"RAPIDVET_SECRET_KEY": "short"}, None)
 
 
