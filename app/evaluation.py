@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -38,12 +38,22 @@ from rapidvet.workflows.changes import ChangedBlock
 from rapidvet.workflows.config_errors import ConfigError
 from rapidvet.workflows.decision import Decision, PullRequest, decide
 from rapidvet.workflows.pull_request import review_request
+from rapidvet.workflows.reviewers import refusals_note
 from rapidvet.workflows.reviews import Review
 
 log = logging.getLogger("rapidvet.evaluation")
 # Records scope of the last evaluation of each pull request ("owner/repo#n"), for its page.
 SUMMARIES = "evaluation"
 REQUEST_REVIEWERS = "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers"
+TEAM_REPOSITORY = "/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+# Records, per pull request, holder and content of the plans, whether the holder was asked to
+# review (WAS_ASKED) or why GitHub would not let rapidvet ask them.
+ASKED = "asked"
+WAS_ASKED = "1"
+NO_ACCESS = (
+    "the team has no access to {repo}, so GitHub refuses to request its review. Give it read "
+    "access: Settings → Collaborators and teams → Add teams."
+)
 RAPID_CONCLUSION = {
     Conclusion.SUCCESS: "success",
     Conclusion.FAILURE: "failure",
@@ -166,8 +176,11 @@ async def report(
     details = context.details_url(pull.repo, pull.number, pull.html_url)
     if recheck or not done(store, pull.repo, pull.head_sha, STRUCTURE):
         await publish(gh, store, pull.repo, pull.head_sha, structure_run(evaluation), details)
-    await publish(gh, store, pull.repo, pull.head_sha, rapid_run(evaluation), details)
-    await request_reviewers(gh, store, evaluation)
+    # Reviewers first: the RAPID check names those GitHub would not let rapidvet ask.
+    refused = await request_reviewers(gh, store, evaluation)
+    rapid = rapid_run(evaluation)
+    rapid = replace(rapid, summary=rapid.summary + refusals_note(refused))
+    await publish(gh, store, pull.repo, pull.head_sha, rapid, details)
     key = f"{pull.repo}#{pull.number}"
     store.put_value(SUMMARIES, key, summary_json(evaluation))
     note_evaluation(store, key, evaluation.started)
@@ -267,37 +280,94 @@ def content_key(evaluation: Evaluation) -> str:
     return hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:16]
 
 
-async def request_reviewers(gh: GitHubAPI, store: Store, evaluation: Evaluation) -> None:
-    """Ask the suggested reviewers, each once for this content of the plans."""
+async def request_reviewers(gh: GitHubAPI, store: Store, evaluation: Evaluation) -> dict[str, str]:
+    """Ask the suggested reviewers, each once for this content of the plans. Returns those
+    GitHub would not let rapidvet ask, now or on an earlier evaluation of the same content
+    (handle -> why), for the RAPID check to name."""
     if evaluation.snapshot.config.error is not None:
-        return
+        return {}
     pull, policy = evaluation.snapshot.pull, evaluation.snapshot.config.config.policy
     asks = evaluation.decision.requests
     users = list(asks.blocking.users) + (list(asks.input.users) if policy.request_input else [])
     teams = list(asks.blocking.teams) + (list(asks.input.teams) if policy.request_input else [])
+    # A name is "@login" for a user, the slug for a team, as the "asked" records key them.
+    names = [f"@{u}" for u in dict.fromkeys(users)] + list(dict.fromkeys(teams))
     scope, content = f"{pull.repo}#{pull.number}", content_key(evaluation)
-    new_users = [
-        u for u in dict.fromkeys(users) if not store.get_value("asked", f"{scope}:@{u}:{content}")
-    ]
-    new_teams = [
-        t for t in dict.fromkeys(teams) if not store.get_value("asked", f"{scope}:{t}:{content}")
-    ]
-    if not new_users and not new_teams:
-        return
+
+    def key(name: str) -> str:
+        return f"{scope}:{name}:{content}"
+
+    new = [name for name in names if store.get_value(ASKED, key(name)) is None]
+    if new:
+        refused = await _ask(gh, pull.repo, pull.number, new)
+        asked = [name for name in new if name not in refused]
+        if asked:
+            timeline.reviewers_requested(
+                store,
+                pull,
+                [name[1:] for name in asked if name.startswith("@")],
+                [name for name in asked if not name.startswith("@")],
+            )
+        for name in new:
+            store.put_value(ASKED, key(name), refused.get(name, WAS_ASKED))
+    owner = owner_repo(pull.repo)["owner"]
+    outcomes = {name: store.get_value(ASKED, key(name)) for name in names}
+    return {
+        name if name.startswith("@") else f"@{owner}/{name}": outcome
+        for name, outcome in outcomes.items()
+        if outcome not in (None, WAS_ASKED)
+    }
+
+
+async def _ask(gh: GitHubAPI, repo: str, number: int, names: list[str]) -> dict[str, str]:
+    """Request reviews from `names`, but not from teams without access to `repo` (GitHub
+    would refuse the whole request); those that could not be asked, with why."""
+    refused = {
+        name: NO_ACCESS.format(repo=repo)
+        for name in names
+        if not name.startswith("@") and not await team_has_access(gh, repo, name)
+    }
+    rest = [name for name in names if name not in refused]
+    return refused | (await _post_requests(gh, repo, number, rest) if rest else {})
+
+
+async def team_has_access(gh: GitHubAPI, repo: str, slug: str) -> bool:
+    """Whether the team `slug` of `repo`'s owner may be asked to review on `repo`."""
+    # /rest/teams/teams#check-team-permissions-for-a-repository: 404 when the team has none.
+    names = owner_repo(repo)
+    try:
+        await gh.getitem(TEAM_REPOSITORY, {**names, "org": names["owner"], "team_slug": slug})
+    except BadRequest as err:
+        if err.status_code != 404 or isinstance(err, RateLimitExceeded | SecondaryRateLimited):
+            raise
+        return False
+    return True
+
+
+async def _post_requests(gh: GitHubAPI, repo: str, number: int, names: list[str]) -> dict[str, str]:
+    """One request for all `names`; the ones GitHub refused, with its reason."""
     try:
         await gh.post(
             REQUEST_REVIEWERS,
-            {**owner_repo(pull.repo), "number": pull.number},
-            data={"reviewers": new_users, "team_reviewers": new_teams},
+            {**owner_repo(repo), "number": number},
+            data={
+                "reviewers": [name[1:] for name in names if name.startswith("@")],
+                "team_reviewers": [name for name in names if not name.startswith("@")],
+            },
         )
-        timeline.reviewers_requested(store, pull, new_users, new_teams)
     except BadRequest as err:
         if isinstance(err, RateLimitExceeded | SecondaryRateLimited):
             raise  # not a refusal of these reviewers: the job waits and asks again
-        # A holder who is no collaborator cannot be requested; the check still names them.
-        log.warning("review request refused (%s) for %s", err.status_code, scope)
-    for name in [f"@{u}" for u in new_users] + new_teams:
-        store.put_value("asked", f"{scope}:{name}:{content}", "1")
+        log.warning("review request refused (%s) for %s#%s", err.status_code, repo, number)
+        if err.status_code != 422 or len(names) == 1:
+            return dict.fromkeys(names, f"GitHub refused the request: {err}")
+        # One holder GitHub will not ask refuses them all: ask each alone, to ask the
+        # others and learn whom it refused.
+        refused: dict[str, str] = {}
+        for name in names:
+            refused |= await _post_requests(gh, repo, number, [name])
+        return refused
+    return {}
 
 
 def summary_json(evaluation: Evaluation) -> str:

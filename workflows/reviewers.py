@@ -11,7 +11,7 @@ whose standing review is already on the current content of the blocks in questio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -190,3 +190,15 @@ def _as_requests(holders: Iterable[Holder]) -> ReviewerRequests:
     users = sorted({h.login for h in holders if h.login}, key=str.casefold)
     teams = sorted({h.team for h in holders if h.team}, key=str.casefold)
     return ReviewerRequests(tuple(users), tuple(teams))
+
+
+def refusals_note(refused: Mapping[str, str]) -> str:
+    """What the RAPID check adds about holders GitHub would not let rapidvet ask to review
+    (handle -> why): their roles still wait on them, so someone has to tell them."""
+    if not refused:
+        return ""
+    lines = [f"- {handle}: {refused[handle]}" for handle in sorted(refused, key=str.casefold)]
+    return (
+        "\n\n**Could not ask for a review** (their roles still need it; tell them, or fix "
+        "what GitHub says):\n" + "\n".join(lines)
+    )
