@@ -5,15 +5,17 @@ branch, can it see every team rapid.yml names. Each finding says what to click t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
+from rapidvet.app.evaluation import team_has_access
 from rapidvet.app.github import GitHubApp
-from rapidvet.app.pull_snapshot import TEAM_MEMBERS, read_config
+from rapidvet.app.isolation import checked
+from rapidvet.app.pull_snapshot import TEAM_MEMBERS, ConfigRead, config_text, parse_config
 from rapidvet.app.repo_files import owner_repo
 from rapidvet.checks.paths import url_path
 from rapidvet.workflows.rapid_config import RapidConfig
@@ -46,7 +48,38 @@ class NotInstalled(Exception):
     """The App is not installed on the repository: nothing else can be read."""
 
 
-async def diagnose(github: GitHubApp, repo: str) -> list[Finding]:
+# How rapid.yml's text becomes a config: in this process for the App owner's own command,
+# in a checking child (`isolation.checked`) in the web process, where it is a stranger's text.
+Parse = Callable[[str | None, str | None], Awaitable[ConfigRead]]
+
+
+async def parsed_here(path: str | None, text: str | None) -> ConfigRead:
+    return parse_config(path, text)
+
+
+async def parsed_in_child(path: str | None, text: str | None) -> ConfigRead:
+    return await checked(parse_config, path, text)
+
+
+@dataclass(frozen=True)
+class Repository:
+    """What `findings` judges, as the App reads it."""
+
+    name: str
+    branch: str
+    config: ConfigRead
+    rules: list[dict[str, Any]]  # the default branch's active ruleset rules
+    protection: dict[str, Any]  # its classic protection ({} for none)
+    unbypassable: list[str]  # names of rulesets stopping a direct commit the App cannot bypass
+    teams: dict[str, str]  # team handle -> TEAM_OK, TEAM_OUTSIDE, TEAM_HIDDEN or TEAM_NO_ACCESS
+
+
+TEAM_OK, TEAM_OUTSIDE, TEAM_HIDDEN, TEAM_NO_ACCESS = "ok", "outside", "hidden", "no access"
+
+
+async def read_repository(github: GitHubApp, repo: str, parse: Parse = parsed_here) -> Repository:
+    """Everything `findings` needs, read with the App's credentials; NotInstalled when the
+    App is not installed on `repo`."""
     names = owner_repo(repo)
     try:
         installation: Any = await github.app_api().getitem(INSTALLATION, names)
@@ -56,23 +89,48 @@ async def diagnose(github: GitHubApp, repo: str) -> list[Finding]:
         raise
     gh = await github.installation_api(int(installation["id"]), repositories=(repo,))
     branch = str((await gh.getitem(REPO, names))["default_branch"])
-    read = await read_config(gh, repo, branch)
-    findings: list[Finding] = []
+    config = await parse(*await config_text(gh, repo, branch))
+    on_branch = {**names, "branch": url_path(branch)}
+    rules = [r async for r in gh.getiter(BRANCH_RULES, on_branch)]
+    protection = (await gh.getitem(BRANCH, on_branch)).get("protection") or {}
+    unbypassable = []
+    if config.config.merge.record == "direct":
+        for ruleset_id in sorted({int(r["ruleset_id"]) for r in rules if r["type"] in PUSH_RULES}):
+            ruleset: Any = await gh.getitem(RULESET, {**names, "ruleset_id": str(ruleset_id)})
+            if ruleset.get("current_user_can_bypass") not in BYPASSING:
+                unbypassable.append(str(ruleset["name"]))
+    teams = {h: await _team_state(gh, repo, h) for h in _team_handles(config.config)}
+    return Repository(repo, branch, config, rules, protection, unbypassable, teams)
+
+
+async def _team_state(gh: GitHubAPI, repo: str, handle: str) -> str:
+    if Holder(handle, handle).outside(owner_repo(repo)["owner"]):
+        return TEAM_OUTSIDE
+    org, slug = handle.lstrip("@").split("/", 1)
+    try:
+        await gh.getitem(TEAM_MEMBERS, {"org": org, "team_slug": slug, "per_page": "1"})
+    except BadRequest as err:
+        if err.status_code not in (403, 404):
+            raise
+        return TEAM_HIDDEN
+    return TEAM_OK if await team_has_access(gh, repo, slug) else TEAM_NO_ACCESS
+
+
+def findings(repository: Repository) -> list[Finding]:
+    """What is set up well and what is wrong with `repository`, in plain sentences."""
+    branch, read = repository.branch, repository.config
+    found: list[Finding] = []
     if read.error is not None:
-        findings.append(
+        found.append(
             Finding(
                 f"{read.path} on {branch} is not valid: {read.error.problems[0]}",
                 f"correct {read.path} (run `rapidvet config check` on it).",
             )
         )
-    rules = [r async for r in gh.getiter(BRANCH_RULES, {**names, "branch": url_path(branch)})]
-    protection = (await gh.getitem(BRANCH, {**names, "branch": url_path(branch)})).get(
-        "protection"
-    ) or {}
-    findings.append(_required_check(branch, rules, protection))
-    findings += await _push(gh, names, branch, read.config, rules, protection)
-    findings += await _teams(gh, repo, read.config)
-    return findings
+    found.append(_required_check(branch, repository.rules, repository.protection))
+    found += _push(repository)
+    found += [_team(repository.name, h, state) for h, state in repository.teams.items()]
+    return found
 
 
 def _required_check(
@@ -95,32 +153,22 @@ def _required_check(
     )
 
 
-async def _push(
-    gh: GitHubAPI,
-    names: dict[str, str],
-    branch: str,
-    config: RapidConfig,
-    rules: list[dict[str, Any]],
-    protection: dict[str, Any],
-) -> list[Finding]:
+def _push(repository: Repository) -> list[Finding]:
+    branch, config = repository.branch, repository.config.config
     if config.merge.record != "direct":
         mode = config.merge.record
         return [Finding(f"merge.record is {mode}: the App does not commit to {branch}.")]
-    blocking = sorted({int(r["ruleset_id"]) for r in rules if r["type"] in PUSH_RULES})
-    findings = []
-    for ruleset_id in blocking:
-        ruleset: Any = await gh.getitem(RULESET, {**names, "ruleset_id": str(ruleset_id)})
-        if ruleset.get("current_user_can_bypass") not in BYPASSING:
-            findings.append(
-                Finding(
-                    f"The ruleset “{ruleset['name']}” stops the App from committing the merge "
-                    f"record to {branch}; records go to follow-up pull requests instead.",
-                    f"Settings → Rules → Rulesets → “{ruleset['name']}” → Bypass list → Add "
-                    "bypass → this App (Always allow).",
-                )
-            )
-    if protection.get("enabled"):
-        findings.append(
+    found = [
+        Finding(
+            f"The ruleset “{name}” stops the App from committing the merge record to "
+            f"{branch}; records go to follow-up pull requests instead.",
+            f"Settings → Rules → Rulesets → “{name}” → Bypass list → Add bypass → this App "
+            "(Always allow).",
+        )
+        for name in repository.unbypassable
+    ]
+    if repository.protection.get("enabled"):
+        found.append(
             Finding(
                 f"Classic branch protection on {branch} stops the App from committing the "
                 "merge record (GitHub lets no App bypass its required checks); records go to "
@@ -130,9 +178,7 @@ async def _push(
                 "`merge.record: pull_request` in rapid.yml.",
             )
         )
-    if not findings:
-        findings.append(Finding(f"The App can commit the merge record to {branch}."))
-    return findings
+    return found or [Finding(f"The App can commit the merge record to {branch}.")]
 
 
 def _team_handles(config: RapidConfig) -> list[str]:
@@ -144,32 +190,24 @@ def _team_handles(config: RapidConfig) -> list[str]:
     return sorted(h for h in handles if Holder(h, h).is_team)
 
 
-async def _teams(gh: GitHubAPI, repo: str, config: RapidConfig) -> list[Finding]:
+def _team(repo: str, handle: str, state: str) -> Finding:
     owner = owner_repo(repo)["owner"]
-    findings = []
-    for handle in _team_handles(config):
-        if Holder(handle, handle).outside(owner):
-            findings.append(
-                Finding(
-                    f"{handle} is a team of another organization: the App cannot see it.",
-                    f"name a team of {owner} in rapid.yml instead.",
-                )
-            )
-            continue
-        org, slug = handle.lstrip("@").split("/", 1)
-        try:
-            await gh.getitem(TEAM_MEMBERS, {"org": org, "team_slug": slug, "per_page": "1"})
-        except BadRequest as err:
-            if err.status_code not in (403, 404):
-                raise
-            findings.append(
-                Finding(
-                    f"The App cannot see the team {handle}.",
-                    f"check the team's name in rapid.yml (github.com/orgs/{org}/teams), and "
-                    "that the App has the Members (read) organization permission: "
-                    f"Settings → GitHub Apps → this App → Permissions.",
-                )
-            )
-            continue
-        findings.append(Finding(f"The App can see the team {handle}."))
-    return findings
+    org = handle.lstrip("@").split("/", 1)[0]
+    if state == TEAM_OUTSIDE:
+        return Finding(
+            f"{handle} is a team of another organization: the App cannot see it.",
+            f"name a team of {owner} in rapid.yml instead.",
+        )
+    if state == TEAM_HIDDEN:
+        return Finding(
+            f"The App cannot see the team {handle}.",
+            f"check the team's name in rapid.yml (github.com/orgs/{org}/teams), and that the "
+            "App has the Members (read) organization permission: Settings → GitHub Apps → "
+            "this App → Permissions.",
+        )
+    if state == TEAM_NO_ACCESS:
+        return Finding(
+            f"The team {handle} has no access to {repo}: GitHub refuses to request its review.",
+            f"Settings → Collaborators and teams → Add teams → {handle} (Read or more).",
+        )
+    return Finding(f"The App can see the team {handle}.")

@@ -130,3 +130,14 @@ def test_not_installed_and_bad_usage(site: Site) -> None:
     done = site.doctor("not a repository")
     assert done.returncode == 2
     assert "is not OWNER/REPO" in done.stderr
+
+
+def test_a_team_without_access_to_the_repository(site: Site) -> None:
+    well_set_up(site)
+    site.set_team_repository("acme", "leads", REPO, None)
+    found = problems(site.doctor(REPO))
+    assert found == [
+        f"problem: The team @acme/leads has no access to {REPO}: GitHub refuses to request "
+        "its review.",
+        "  fix: Settings → Collaborators and teams → Add teams → @acme/leads (Read or more).",
+    ]

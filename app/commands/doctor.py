@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from gidgethub import HTTPException
 
     from rapidvet.app.credentials import resolve
-    from rapidvet.app.doctor import NotInstalled, diagnose
+    from rapidvet.app.doctor import NotInstalled, findings, read_repository
     from rapidvet.app.github import GitHubApp
     from rapidvet.app.settings import PREFIX, load_settings
     from rapidvet.app.store import open_store
@@ -69,10 +69,10 @@ def run(args: argparse.Namespace) -> int:
 
     async def diagnosed() -> list[Finding]:
         async with GitHubApp(app) as github:
-            return await diagnose(github, args.repo)
+            return findings(await read_repository(github, args.repo))
 
     try:
-        findings = asyncio.run(diagnosed())
+        shown = asyncio.run(diagnosed())
     except NotInstalled:
         print(f"problem: the App is not installed on {args.repo}.")
         print("  fix: install it from the App's page (Install App), choosing this repository.")
@@ -80,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
     except (HTTPException, aiohttp.ClientError, TimeoutError) as err:
         print(f"rapidvet: error: GitHub: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
-    for finding in findings:
+    for finding in shown:
         print(f"ok: {finding.text}" if finding.ok else f"problem: {finding.text}")
         if finding.fix:
             print(f"  fix: {finding.fix}")
-    return 0 if all(finding.ok for finding in findings) else 1
+    return 0 if all(finding.ok for finding in shown) else 1
