@@ -60,6 +60,7 @@ def test_a_new_admin_registers_the_app_in_the_browser(
         assert page.get_by_text("Signed in as olive").is_visible()
         assert page.get_by_role("link", name="acme/handbook").is_visible()
         assert page.locator("h2#health-heading").is_visible()
+        assert page.get_by_text("RAPID review is not a required check on main").is_visible()
         axe_check(page)
         keyboard_walk(page)
         screenshot(page, "configured")

@@ -16,10 +16,11 @@ import pytest
 from cryptography.fernet import Fernet
 
 from rapidvet.app.credentials import AppCredentials, save
-from rapidvet.app.pages.setup import EVENTS, PERMISSIONS, manifest
+from rapidvet.app.pages.setup import DIAGNOSED_SHOWN, EVENTS, PERMISSIONS, manifest
 from rapidvet.app.settings import Settings
 from rapidvet.app.sqlite_store import SqliteStore
 from rapidvet.app.store import Delivery
+from tests.e2e import CONFIG, FILES, REPO, create_handbook
 from tests.page_client import (
     SECURITY_HEADERS,
     Browser,
@@ -214,6 +215,31 @@ def test_once_set_up_only_the_apps_owners_see_the_page(fake_github, unconfigured
     assert stranger.status == 403 and "Only the App&#39;s owners see this page" in stranger.text
 
 
+def test_the_page_shows_what_doctor_finds_escaped_and_capped(fake_github, unconfigured):
+    owner = Browser()
+    register_app(owner, unconfigured.url)
+    fake_github.create_installation("acme")
+    fake_github.set_team_members("acme", "leads", ["lee"])
+    create_handbook(fake_github, REPO, FILES)
+    fake_github.set_team_repository("acme", "leads", REPO, None)
+    hostile = CONFIG.replace('"@acme/leads"', '"@acme/<b>x</b>"')
+    fake_github.create_repo("acme/hostile", files={".github/rapid.yml": hostile})
+    for n in range(DIAGNOSED_SHOWN):
+        fake_github.create_repo(f"acme/other-{n:02}", files={"README.md": "hi\n"})
+    page = owner.get(unconfigured.url + "/")
+    assert page.status == 200
+    shown = page.text.split('id="doctor-heading"')[1].split("</section>")[0]
+    assert shown.count("<h3>") == DIAGNOSED_SHOWN
+    assert "And 2 more: run <code>rapidvet doctor OWNER/REPO</code> for each." in shown
+    assert (
+        f'<strong class="bad">To fix:</strong> The team @acme/leads has no access to {REPO}: '
+        "GitHub refuses to request its review.\n      What to do: Settings → Collaborators and "
+        "teams → Add teams → @acme/leads (Read or more)."
+    ) in shown
+    assert "RAPID review is not a required check on main" in shown
+    assert "got &#39;@acme/&lt;b&gt;x&lt;/b&gt;&#39;" in shown and "<b>x" not in page.text
+
+
 def test_an_organizations_app_is_for_its_owners(fake_github, unconfigured):
     browser = Browser()
     give_setup_code(browser, unconfigured.url)
@@ -315,3 +341,16 @@ def test_security_headers_on_every_response(fake_github, unconfigured):
         for header in SECURITY_HEADERS:
             assert header in page.headers, (path, header)
     assert browser.get(unconfigured.url + "/no/such/page").status == 404
+
+
+def test_the_page_parses_each_rapid_yml_within_a_jobs_limits(fake_github, tmp_path):
+    # A stranger's rapid.yml is parsed in a checking child, under RAPIDVET_JOB_SECONDS.
+    env = unconfigured_env(tmp_path, fake_github.url, RAPIDVET_JOB_SECONDS="0.001")
+    with running_service(env, tmp_path, "--no-worker") as server:
+        owner = Browser()
+        register_app(owner, server.url)
+        fake_github.create_installation("acme")
+        fake_github.create_repo(REPO, files={".github/rapid.yml": CONFIG})
+        page = owner.get(server.url + "/")
+    assert page.status == 200
+    assert "Its set-up could not be read: GaveUp: checking took longer than 0.001 s" in page.text

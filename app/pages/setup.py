@@ -1,5 +1,6 @@
 """The set-up page (`GET /`): registers the GitHub App from a manifest while there is none, and
-afterwards shows the App, its installations, health, the last deliveries and dead jobs.
+afterwards shows the App, its installations, health, what `rapidvet doctor` finds on the
+first repositories, the last deliveries and dead jobs.
 
 Before the manifest form, the page asks for the set-up code (`setup_code`): only whoever can
 read the server's log or settings registers the App.
@@ -13,6 +14,7 @@ the webhook endpoint opens and the worker starts, with no restart.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import re
@@ -25,8 +27,10 @@ from aiohttp import web
 from yarl import URL
 
 from rapidvet.app.credentials import AppCredentials, Registration
+from rapidvet.app.doctor import NotInstalled, findings, parsed_in_child, read_repository
 from rapidvet.app.github import DEFAULT_TIMEOUT, REQUESTER, GitHubApp
 from rapidvet.app.github_client import RapidvetGitHubAPI
+from rapidvet.app.isolation import CheckPool, GaveUp, Limits
 from rapidvet.app.pages.auth import (
     OWNER_NAME,
     about_app,
@@ -46,6 +50,7 @@ from rapidvet.app.pages.session import (
     setup_allowed,
 )
 from rapidvet.app.pages.setup_code import FAILURE_SECONDS
+from rapidvet.app.pull_snapshot import bounded
 from rapidvet.app.settings import GENERATE_SECRET_KEY, GENERATE_SECRET_KEY_PYTHON
 from rapidvet.app.store import Store
 
@@ -74,6 +79,7 @@ CODE = re.compile(r"[A-Za-z0-9_-]{1,200}")
 DELIVERIES_SHOWN = 10
 DEAD_JOBS_SHOWN = 20
 REPOSITORIES_SHOWN = 100
+DIAGNOSED_SHOWN = 20  # each costs a handful of GitHub requests per view of the page
 
 routes = web.RouteTableDef()
 
@@ -267,7 +273,41 @@ async def _configured(request: web.Request, registration: Registration) -> web.R
         "database_ok": database_ok,
         "rate_limit": api.rate_limit,
     }
+    names = [name for i in installations for name in i.get("repositories", [])]
+    context["diagnoses"] = await _diagnoses(registration, github, names[:DIAGNOSED_SHOWN])
+    context["undiagnosed"] = len(names) - len(context["diagnoses"])
     return await render(request, "setup_configured.html", context)
+
+
+async def _diagnoses(
+    registration: Registration, github: GitHubApp, names: list[str]
+) -> list[dict[str, Any]]:
+    """What `rapidvet doctor` finds on each repository of `names`. Each rapid.yml is a
+    stranger's text, parsed in a checking child within one job's limits (a pool of this
+    view's own, started off the event loop: starting one takes a second or two)."""
+    if not names:
+        return []
+    settings = registration.settings
+    pool = await asyncio.to_thread(CheckPool, Limits(settings.job_seconds, settings.job_memory_mb))
+    try:
+        with pool.job():
+            return await bounded(_diagnosis(github, name) for name in names)
+    finally:
+        await asyncio.to_thread(pool.close)
+
+
+async def _diagnosis(github: GitHubApp, name: str) -> dict[str, Any]:
+    """One repository's findings, or why they could not be read: one repository GitHub will
+    not answer for leaves the others' shown."""
+    try:
+        return {
+            "repo": name,
+            "findings": findings(await read_repository(github, name, parsed_in_child)),
+        }
+    except NotInstalled:
+        return {"repo": name, "error": "the App is no longer installed on it."}
+    except (gidgethub.HTTPException, aiohttp.ClientError, TimeoutError, GaveUp) as error:
+        return {"repo": name, "error": f"{type(error).__name__}: {error}"}
 
 
 async def _repositories(store: Store | None, github: GitHubApp, installation_id: int) -> list[str]:
