@@ -2,12 +2,23 @@
 
 A pull request's pages, and the handbook's on a push, are parsed and judged by `checks/` and
 `workflows/` in a small pool of child processes, never in the web server's: however long the
-worst page takes, the server goes on answering. Each child may use at most the job memory
-limit (RLIMIT_AS), and each job may keep the children busy at most its time budget, counted
-over all its checking calls; past either, the child is killed and the job gives up (`GaveUp`).
+worst page takes, the server goes on answering. Each checking call may add at most the job
+memory limit to its child's address space, and each job may keep the children busy at most its
+time budget, counted over all its checking calls; past either, the job gives up (`GaveUp`).
 
-The pool is made once per worker and reused; its children come from a fork server, a clean
-process started for the purpose, so none inherits the threads or event loop of the service.
+The memory limit (RLIMIT_AS) is set only around the call, on top of what the child holds as
+the call starts, and lifted before anything else runs there: a child starting up or sending a
+result is never starved. That matters: on CPython 3.11, unwinding an exception through a
+`finally` or `with` may need a new int, and when even that allocation fails the interpreter
+retries for ever at full CPU (python/cpython#132508); a child starved in pebble's plumbing spun
+so until the time budget killed it, and the job blamed time. A MemoryError in the call is caught
+at its top, which frees what the call held, so the job gives up for memory at once; should the
+call's own code spin like that, the time budget still ends it.
+
+Each call gets a fresh child, which exits after it: nothing of one job's pages lingers in the
+next's process, and every call starts from the same size. The pool is made once per worker; its
+children come from a fork server, a clean process started for the purpose, so none inherits the
+threads or event loop of the service.
 """
 
 from __future__ import annotations
@@ -15,9 +26,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import resource
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -30,8 +43,8 @@ from rapidvet.app import metrics
 log = logging.getLogger("rapidvet.isolation")
 T = TypeVar("T")
 CHILDREN = 2  # one check may run while another waits on GitHub; the machine has 2 cores
-# Imported once in the fork server, so a new child (after a kill) starts without importing.
-QUEUE_GRACE = 5.0  # seconds, see `checked`
+QUEUE_GRACE = 5.0  # seconds, see `_in_child`
+# Imported once in the fork server, so a new child starts without importing.
 PRELOAD = ["rapidvet.app.evaluation", "rapidvet.app.snapshots"]
 
 
@@ -47,20 +60,39 @@ class GaveUp(Exception):
 @dataclass(frozen=True)
 class Limits:
     seconds: float  # of checking per job, wall clock
-    memory_mb: int  # per child process
+    memory_mb: int  # a checking call may add to its child's address space
 
 
-def _limit_memory(memory_mb: int) -> None:
-    """Each child's initializer: above the limit, allocating raises MemoryError."""
-    limit = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+def _address_space() -> int:
+    """This process's address space (VmSize) in bytes."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[0]) * resource.getpagesize()
 
 
-def _timed(function: Callable[..., T], args: tuple[Any, ...]) -> tuple[float, T]:
-    """In the child: the call's result and the seconds it took there (not queued)."""
+def _limited(function: Callable[..., T], args: tuple[Any, ...], memory_mb: int) -> tuple[float, T]:
+    """In the child: the call's result and the seconds it took there (not queued), the call
+    allowed `memory_mb` more address space than the child holds as it begins."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (_address_space() + memory_mb * 1024 * 1024, hard))
     start = time.perf_counter()
-    result = function(*args)
-    return time.perf_counter() - start, result
+    try:
+        result = function(*args)
+        return time.perf_counter() - start, result
+    except MemoryError:
+        pass  # leaving the handler drops the call's frames, and all they held, before the raise
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    raise MemoryError(f"the call needed more than {memory_mb} MB")
+
+
+def _started_pool() -> ProcessPool:
+    """CHILDREN children from the fork server, started now rather than on the first job; each
+    runs one call and exits, and a new one takes its place at once."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    pool = ProcessPool(max_workers=CHILDREN, max_tasks=1, context=context)
+    pool.schedule(os.getpid)
+    return pool
 
 
 class CheckPool:
@@ -68,26 +100,29 @@ class CheckPool:
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
-        self._pool = ProcessPool(
-            max_workers=CHILDREN,
-            initializer=_limit_memory,
-            initargs=(limits.memory_mb,),
-            context=context,
-        )
-        self._pool.schedule(time.perf_counter)  # start the children now, not on the first job
+        self._pool = _started_pool()
 
     def close(self) -> None:
         """Kill whatever still runs (its job is being cancelled) and reap the children."""
         self._pool.stop()  # type: ignore[no-untyped-call]  # pebble leaves it unannotated
         self._pool.join()
 
+    @property
+    def broken(self) -> bool:
+        """pebble refuses every task once a child died while none ran (killed from outside,
+        or failing to start); `run` then starts a new pool."""
+        return not self._pool.active
+
     def run(
         self, function: Callable[..., T], args: tuple[Any, ...], timeout: float
     ) -> asyncio.Future[tuple[float, T]]:
         """Cancelling the returned future kills the child running it."""
-        return asyncio.wrap_future(self._pool.schedule(_timed, (function, args), timeout=timeout))
+        if self.broken:  # without a new pool, no job would be checked again
+            log.warning("the checking processes' pool broke; starting a new one")
+            self.close()
+            self._pool = _started_pool()
+        task = (function, args, self.limits.memory_mb)
+        return asyncio.wrap_future(self._pool.schedule(_limited, task, timeout=timeout))
 
     @contextmanager
     def job(self) -> Iterator[None]:
@@ -121,25 +156,34 @@ async def checked(function: Callable[..., T], *args: Any) -> T:
     if budget.left <= 0:
         raise _gave_up(f"checking took longer than {limits.seconds:g} s", "timeout")
     try:
-        # pebble's timeout counts from when a child takes the task; a task whose child dies
-        # before taking it would wait for ever. Queued behind the other jobs (at most one
-        # budget with the worker's 4 jobs on 2 children), it has this long in all.
-        waited = budget.left + limits.seconds + QUEUE_GRACE
-        spent, result = await asyncio.wait_for(budget.pool.run(function, args, budget.left), waited)
+        spent, result = await _in_child(budget, function, args)
     except TimeoutError:
         budget.left = 0
         raise _gave_up(f"checking took longer than {limits.seconds:g} s", "timeout") from None
     except MemoryError:
         raise _gave_up(f"checking needed more than {limits.memory_mb} MB", "memory") from None
     except ProcessExpired as err:
-        # Past RLIMIT_AS the child may die in its own plumbing rather than raise in the check.
-        reason = (
-            f"the checking process stopped (exit code {err.exitcode});"
-            f" it may have needed more than {limits.memory_mb} MB"
-        )
+        reason = f"the checking process stopped (exit code {err.exitcode})"
         raise _gave_up(reason, "crashed") from None
+    except BrokenProcessPool:
+        raise _gave_up("the checking processes stopped twice", "crashed") from None
     budget.left -= spent
     return result
+
+
+async def _in_child(
+    budget: _Budget, function: Callable[..., T], args: tuple[Any, ...]
+) -> tuple[float, T]:
+    """`_limited(function, args)` in the pool, once more in a new pool if the pool broke
+    under the call (another child died while this call waited: not the call's doing)."""
+    # pebble's timeout counts from when a child takes the task; a task no child takes would
+    # wait for ever. Queued behind the other jobs (at most one budget with the worker's 4 jobs
+    # on 2 children), it has this long in all.
+    waited = budget.left + budget.pool.limits.seconds + QUEUE_GRACE
+    try:
+        return await asyncio.wait_for(budget.pool.run(function, args, budget.left), waited)
+    except BrokenProcessPool:
+        return await asyncio.wait_for(budget.pool.run(function, args, budget.left), waited)
 
 
 def _gave_up(reason: str, cause: str) -> GaveUp:
