@@ -30,7 +30,6 @@ import os
 import resource
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from rapidvet.app import metrics
 log = logging.getLogger("rapidvet.isolation")
 T = TypeVar("T")
 CHILDREN = 2  # one check may run while another waits on GitHub; the machine has 2 cores
-QUEUE_GRACE = 5.0  # seconds, see `_in_child`
+QUEUE_GRACE = 5.0  # seconds, see `checked`
 # Imported once in the fork server, so a new child starts without importing.
 PRELOAD = ["rapidvet.app.evaluation", "rapidvet.app.snapshots"]
 
@@ -156,7 +155,12 @@ async def checked(function: Callable[..., T], *args: Any) -> T:
     if budget.left <= 0:
         raise _gave_up(f"checking took longer than {limits.seconds:g} s", "timeout")
     try:
-        spent, result = await _in_child(budget, function, args)
+        # pebble's timeout counts from when a child takes the task; a task no child takes would
+        # wait for ever. Queued behind the other jobs (at most one budget with the worker's 4
+        # jobs on 2 children), it has this long in all. A pool that broke under the call
+        # (BrokenProcessPool) fails the job, to be tried again with a new pool.
+        waited = budget.left + limits.seconds + QUEUE_GRACE
+        spent, result = await asyncio.wait_for(budget.pool.run(function, args, budget.left), waited)
     except TimeoutError:
         budget.left = 0
         raise _gave_up(f"checking took longer than {limits.seconds:g} s", "timeout") from None
@@ -165,25 +169,8 @@ async def checked(function: Callable[..., T], *args: Any) -> T:
     except ProcessExpired as err:
         reason = f"the checking process stopped (exit code {err.exitcode})"
         raise _gave_up(reason, "crashed") from None
-    except BrokenProcessPool:
-        raise _gave_up("the checking processes stopped twice", "crashed") from None
     budget.left -= spent
     return result
-
-
-async def _in_child(
-    budget: _Budget, function: Callable[..., T], args: tuple[Any, ...]
-) -> tuple[float, T]:
-    """`_limited(function, args)` in the pool, once more in a new pool if the pool broke
-    under the call (another child died while this call waited: not the call's doing)."""
-    # pebble's timeout counts from when a child takes the task; a task no child takes would
-    # wait for ever. Queued behind the other jobs (at most one budget with the worker's 4 jobs
-    # on 2 children), it has this long in all.
-    waited = budget.left + budget.pool.limits.seconds + QUEUE_GRACE
-    try:
-        return await asyncio.wait_for(budget.pool.run(function, args, budget.left), waited)
-    except BrokenProcessPool:
-        return await asyncio.wait_for(budget.pool.run(function, args, budget.left), waited)
 
 
 def _gave_up(reason: str, cause: str) -> GaveUp:
