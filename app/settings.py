@@ -59,7 +59,7 @@ class Settings:
     setup_token: str | None = None  # the set-up page's code; None: one is made and logged
     trusted_proxies: tuple[IPNetwork, ...] = ()  # whose X-Forwarded-Proto is believed
     job_seconds: float = 60.0  # of checking a job's untrusted content, then it gives up
-    job_memory_mb: int = 1024  # per child process checking untrusted content
+    job_memory_mb: int = 1024  # a checking call may add to its child process
 
     def __repr__(self) -> str:
         # Never let a key or secret reach a log line or a traceback.
