@@ -23,7 +23,7 @@ def large_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A little over the threshold: one page in four a plan, the rest near-misses."""
     root = tmp_path_factory.mktemp("large")
     mix = synth.Mix(plan=0.25, near_miss=0.75, large=0.0)
-    synth.write_handbook(root, pages=700, seed=5, mix=mix)
+    synth.write_handbook(root, pages=1300, seed=5, mix=mix)
     size = sum(p.stat().st_size for p in root.rglob("*.md") if p.name != "SUMMARY.md")
     assert PARALLEL_FROM_BYTES < size < 2 * PARALLEL_FROM_BYTES
     return root

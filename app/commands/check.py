@@ -29,9 +29,11 @@ from rapidvet.checks.page import PageReport, check_page
 from rapidvet.checks.rules import RAPID_MISMATCH, severity_for
 from rapidvet.workflows.rapid_config import RapidConfig
 
-# Below this many bytes of pages, worker processes cost more to start than they save (the
-# break-even is measured in bench/README.md).
-PARALLEL_FROM_BYTES = 1_000_000
+# Below this many bytes of pages, worker processes cost more to start than they save. Two
+# workers cost ~30 ms to fork and stop and halve the checking, so they pay from ~60 ms of
+# it: 0.2 MB of pages that are a quarter plans, 1.7 MB of the real handbook (4% plans; both
+# measured on the 2-core development machine, bench/README.md). Handbooks are mostly prose.
+PARALLEL_FROM_BYTES = 2_000_000
 # Chunks per worker: enough that a chunk holding a 300 KB page does not leave a core idle.
 CHUNKS_PER_JOB = 8
 COLOR_CHOICES = ("auto", "always", "never")
