@@ -21,7 +21,8 @@ bench/bench.markdownlint-cli2.jsonc` (from bench/node_modules, `npm ci --prefix 
 missing), both with the tree as working directory and stdout to /dev/null; exit 1 (findings)
 is expected of both. The two tools' runs alternate (rapidvet, markdownlint-cli2, rapidvet, ...)
 --repeat times, so a burst of other load hits both; each row shows the median wall seconds,
-the ratio markdownlint-cli2 / rapidvet of the medians, and the peak memory over the runs:
+the median CPU seconds (user + sys of the process tree), the ratio markdownlint-cli2 / rapidvet
+of the medians, and the peak memory over the runs:
 max(ru_maxrss of the largest process, peak PSS summed over the process tree sampled from
 /proc every --poll seconds).
 
@@ -88,6 +89,9 @@ class ToolResult:
     def median_seconds(self) -> float | None:
         ok = self.status == "ok" and self.runs
         return statistics.median(r.seconds for r in self.runs) if ok else None
+
+    def median_cpu_seconds(self) -> float:
+        return statistics.median(r.cpu_seconds for r in self.runs)
 
     def peak_memory_mib(self) -> float:
         return max((max(r.max_rss_mib, r.tree_pss_mib) for r in self.runs), default=0.0)
@@ -437,16 +441,21 @@ def seconds_text(seconds: float | None) -> str:
 
 
 def table_rows(results: list[ShapeResult]) -> list[list[str]]:
-    rows = [["shape", "files", "MB", *(f"{t} {c}" for t in TOOLS for c in ("median", "MiB"))]]
+    columns = ("median", "cpu s", "MiB")
+    rows = [["shape", "files", "MB", *(f"{t} {c}" for t in TOOLS for c in columns)]]
     rows[0] += ["ratio", "others cpu s"]
     for result in results:
         row = [result.shape, str(result.md_files), f"{result.mb:.1f}"]
         for tool in TOOLS:
             timed = result.tools.get(tool)
             if timed is None or timed.status != "ok":
-                row += [timed.status if timed else "skipped", "-"]
+                row += [timed.status if timed else "skipped", "-", "-"]
                 continue
-            row += [seconds_text(timed.median_seconds()), f"{timed.peak_memory_mib():.0f}"]
+            row += [
+                seconds_text(timed.median_seconds()),
+                f"{timed.median_cpu_seconds():.2f}",
+                f"{timed.peak_memory_mib():.0f}",
+            ]
         ratio = result.ratio()
         others = sum(r.other_cpu_seconds for t in result.tools.values() for r in t.runs)
         rows.append([*row, f"{ratio:.1f}x" if ratio else "-", f"{others:.1f}"])
