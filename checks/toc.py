@@ -12,7 +12,6 @@ Glob entries match docnames the Sphinx way: `*` and `?` stay inside one folder, 
 
 from __future__ import annotations
 
-import itertools
 import posixpath
 import re
 from collections.abc import Iterator
@@ -215,7 +214,8 @@ def _directive_body(lines: list[str], start: int, indent: int) -> list[str]:
     """The stripped, non-blank lines from `start` on indented deeper than the directive
     (read in place: a copy of the rest of the file per directive is quadratic)."""
     body = []
-    for line in itertools.islice(lines, start, None):
+    for index in range(start, len(lines)):  # by index: islice would step over the start
+        line = lines[index]
         if line.strip() and len(line) - len(line.lstrip()) <= indent:
             break
         if line.strip():

@@ -18,8 +18,14 @@ import pytest
 import rapidvet.checks as checks_package
 import rapidvet.workflows as workflows_package
 from rapidvet.checks import page, parse
+from rapidvet.checks.dates import is_unset, parse_period
 from rapidvet.checks.options import DEFAULT_KINDS, CheckOptions
-from rapidvet.checks.page import check_page
+from rapidvet.checks.page import check_page, may_hold_plan
+from rapidvet.checks.rapid_line import parse_rapid_line
+from rapidvet.checks.toc import listed, toctree_paths
+from rapidvet.workflows.codeowners import pattern_matches
+from rapidvet.workflows.previous_versions import entries
+from rapidvet.workflows.roles import title_matches
 from tests.bench_scripts import load_bench_script
 
 RATIO = 2.5
@@ -224,3 +230,43 @@ def test_the_timing_catches_a_backtracking_pattern() -> None:
     """The RAPID holder regex this table replaced: a lazy name, then blanks, then `(`."""
     holder = re.compile(r"\s*(?P<name>@?\w[\w .'/&+-]*?)\s*\((?P<roles>[^()]*)\)\s*")
     assert scaling(holder, MATCH, lambda n: "a" + " " * n, 1_000) > RATIO
+
+
+# The readers that replaced backtracking regexes, each on the input that made its regex
+# rescan: (call, input of about n characters, n).
+READERS: dict[str, tuple[Callable[[str], object], Callable[[int], str], int]] = {
+    "plan screen, marks": (lambda t: may_hold_plan(t, OPTIONS), runs("*"), 100_000),
+    "plan screen, names": (lambda t: may_hold_plan(t, OPTIONS), runs("# ", "VPMOX"), 100_000),
+    "title trailers": (lambda t: parse.title_kind(t, DEFAULT_KINDS), runs("2020 x"), 50_000),
+    "plain": (parse.plain, runs("* "), 100_000),
+    "rapid emphasis": (parse_rapid_line, runs("*", "x", "*"), 100_000),
+    "rapid holder": (parse_rapid_line, runs("a", " "), 100_000),
+    "period": (parse_period, runs(" \u2013", "May 1, 2020"), 50_000),
+    "unset": (is_unset, runs("x", ")", "x"), 100_000),
+    "toctree entries": (
+        lambda t: toctree_paths(t, ""),
+        lambda n: ".. toctree::\n" + runs("  .. toctree::\n")(n),
+        20_000,
+    ),
+    "toctree title": (lambda t: toctree_paths(f".. toctree::\n   {t}\n", ""), runs("a<"), 50_000),
+    "toctree glob": (lambda t: listed(t, frozenset({"*a*a*b"})), runs("a"), 600),
+    "path glob": (lambda t: pattern_matches("*a*a*b", t), runs("a"), 600),
+    "title glob": (lambda t: title_matches("?*a*a*b", t), runs("a"), 600),
+    "previous versions": (entries, runs("[", "http://x)"), 20_000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(READERS))
+def test_each_reader_is_linear_on_its_hardest_input(name: str) -> None:
+    read, make, n = READERS[name]
+    small, large = reader_seconds(read, make(n)), reader_seconds(read, make(2 * n))
+    assert large <= RATIO * max(small, 0.002), (small, large)
+
+
+def reader_seconds(read: Callable[[str], object], text: str) -> float:
+    times = []
+    for _ in range(3):
+        start = time.process_time()
+        read(text)
+        times.append(time.process_time() - start)
+    return min(times)
