@@ -24,6 +24,7 @@ threads or event loop of the service.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -73,6 +74,10 @@ def _limited(function: Callable[..., T], args: tuple[Any, ...], memory_mb: int) 
     allowed `memory_mb` more address space than the child holds as it begins."""
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (_address_space() + memory_mb * 1024 * 1024, hard))
+    # The child exits after this one call, and parsing makes no reference cycles: the cyclic
+    # collector would only re-walk the growing token lists, which made a 1 MB table cost
+    # 2.5 s instead of 1.1 s, and grow faster than the page.
+    gc.disable()
     start = time.perf_counter()
     try:
         result = function(*args)
@@ -80,6 +85,7 @@ def _limited(function: Callable[..., T], args: tuple[Any, ...], memory_mb: int) 
     except MemoryError:
         pass  # leaving the handler drops the call's frames, and all they held, before the raise
     finally:
+        gc.enable()
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     raise MemoryError(f"the call needed more than {memory_mb} MB")
 
