@@ -123,6 +123,23 @@ def resolve(settings: Settings, store: Store) -> AppCredentials | None:
     return found
 
 
+def app_settings(settings: Settings, store: Store) -> Settings:
+    """`settings` with the App's credentials filled in as `resolve` finds them, for the
+    commands that act as the App (`reconcile`, `doctor`); SettingsError while there is none."""
+    found = resolve(settings, store)
+    if found is None:
+        raise SettingsError(
+            f"no GitHub App yet: set {PREFIX}APP_ID, {PREFIX}PRIVATE_KEY and"
+            f" {PREFIX}WEBHOOK_SECRET, or register one on the set-up page"
+        )
+    return replace(
+        settings,
+        app_id=found.app_id,
+        private_key=found.private_key,
+        webhook_secret=found.webhook_secret,
+    )
+
+
 class Registration:
     """The App as this process knows it; see the module's docstring."""
 

@@ -26,17 +26,17 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import aclosing
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gidgethub import BadRequest, RateLimitExceeded
 from gidgethub.abc import GitHubAPI
 
-from rapidvet.app.credentials import resolve
+from rapidvet.app.credentials import app_settings
 from rapidvet.app.github import GitHubApp
 from rapidvet.app.repo_files import owner_repo
-from rapidvet.app.settings import PREFIX, Settings, SettingsError
+from rapidvet.app.settings import Settings
 from rapidvet.app.store import Delivery, Job, Store, key_parts
 
 log = logging.getLogger("rapidvet.reconcile")
@@ -242,18 +242,7 @@ async def reconcile(settings: Settings, store: Store, since: datetime) -> Reconc
     behind, and be evaluated twice."""
     # The App's credentials from the environment or the database, as the service takes them
     # (through `resolve` rather than a `Registration`, which announces itself in the log).
-    found = resolve(settings, store)
-    if found is None:
-        raise SettingsError(
-            f"no GitHub App yet: set {PREFIX}APP_ID, {PREFIX}PRIVATE_KEY and"
-            f" {PREFIX}WEBHOOK_SECRET, or register one on the set-up page"
-        )
-    app = replace(
-        settings,
-        app_id=found.app_id,
-        private_key=found.private_key,
-        webhook_secret=found.webhook_secret,
-    )
+    app = app_settings(settings, store)
     outcome = ReconcileReport(since)
     async with GitHubApp(app) as github:
         await sweep(github, store, outcome)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rapidvet.app.commands import exit_codes
@@ -40,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
     import aiohttp
     from gidgethub import HTTPException
 
-    from rapidvet.app.credentials import resolve
+    from rapidvet.app.credentials import app_settings
     from rapidvet.app.doctor import NotInstalled, findings, read_repository
     from rapidvet.app.github import GitHubApp
-    from rapidvet.app.settings import PREFIX, load_settings
+    from rapidvet.app.settings import load_settings
     from rapidvet.app.store import open_store
 
     if not FULL_NAME.fullmatch(args.repo):
@@ -52,20 +51,9 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(settings.database_url)
     try:
         store.migrate()
-        found = resolve(settings, store)
+        app = app_settings(settings, store)
     finally:
         store.close()
-    if found is None:
-        raise UsageError(
-            f"no GitHub App yet: set {PREFIX}APP_ID, {PREFIX}PRIVATE_KEY and"
-            f" {PREFIX}WEBHOOK_SECRET, or register one on the set-up page"
-        )
-    app = replace(
-        settings,
-        app_id=found.app_id,
-        private_key=found.private_key,
-        webhook_secret=found.webhook_secret,
-    )
 
     async def diagnosed() -> list[Finding]:
         async with GitHubApp(app) as github:
