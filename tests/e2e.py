@@ -124,6 +124,15 @@ class Handbook:
                 "SELECT delivery_id, last_error FROM jobs WHERE state = 'dead'"
             ).fetchall()
 
+    def approve_and_merge(self) -> None:
+        """Open the pull request to the App, have its Decider and a team lead approve it, and
+        merge it on GitHub (the closed webhook is the caller's to send)."""
+        self.send("pull_request.opened")
+        for login in ("dee", "lee"):
+            review = self.fake.add_review(REPO, self.number, login, "APPROVED")
+            self.send("pull_request_review.submitted", review_id=review["id"])
+        self.fake.merge_pull_request(REPO, self.number)
+
     def push(self, files: dict[str, str | None], message: str = "Edit") -> str:
         commit = self.fake.commit(REPO, "plan-update", files, message=message, author="author")
         return str(commit["sha"])

@@ -232,11 +232,7 @@ def test_the_recheck_button_and_rerun_requests_evaluate_again(handbook: Handbook
 
 def test_base_branch_moving_during_the_record_is_retried(handbook: Handbook):
     fake = handbook.fake
-    handbook.send("pull_request.opened")
-    for login in ("dee", "lee"):
-        review = fake.add_review(REPO, handbook.number, login, "APPROVED")
-        handbook.send("pull_request_review.submitted", review_id=review["id"])
-    fake.merge_pull_request(REPO, handbook.number)
+    handbook.approve_and_merge()
     fake.add_fault(r"/git/refs/heads/main$", method="PATCH", status=422, times=1)
     handbook.send("pull_request.closed")
     updates = [r for r in fake.requests() if r["method"] == "PATCH" and "/git/refs/" in r["path"]]
@@ -255,12 +251,8 @@ def test_merge_record_modes(fake_github, tmp_path, mode):
         handbook = open_handbook(
             stack, fake_github, tmp_path, files_with(**{".github/rapid.yml": config})
         )
-        handbook.send("pull_request.opened")
         fake = handbook.fake
-        for login in ("dee", "lee"):
-            review = fake.add_review(REPO, handbook.number, login, "APPROVED")
-            handbook.send("pull_request_review.submitted", review_id=review["id"])
-        fake.merge_pull_request(REPO, handbook.number)
+        handbook.approve_and_merge()
         main_before = fake.branch_sha(REPO, "main")
         handbook.send("pull_request.closed")
         assert fake.branch_sha(REPO, "main") == main_before  # nothing committed to main

@@ -24,15 +24,6 @@ def handbook(fake_github: Any, tmp_path: Path) -> Any:
         yield open_handbook(stack, fake_github, tmp_path)
 
 
-def approve_and_merge(handbook: Handbook) -> None:
-    fake = handbook.fake
-    handbook.send("pull_request.opened")
-    for login in ("dee", "lee"):
-        review = fake.add_review(REPO, handbook.number, login, "APPROVED")
-        handbook.send("pull_request_review.submitted", review_id=review["id"])
-    fake.merge_pull_request(REPO, handbook.number)
-
-
 def pull_view(handbook: Handbook) -> dict[str, Any]:
     """What the pull request's details page shows, from the server's database."""
     store = open_store(f"sqlite:///{handbook.server.database}")
@@ -69,7 +60,7 @@ def test_a_refused_direct_record_becomes_a_follow_up_pull_request(
 ) -> None:
     fake = handbook.fake
     protect(fake)
-    approve_and_merge(handbook)
+    handbook.approve_and_merge()
     main_before = fake.branch_sha(REPO, "main")
     handbook.send("pull_request.closed")
 
@@ -99,7 +90,7 @@ def test_a_refused_direct_record_becomes_a_follow_up_pull_request(
 def test_with_the_app_on_the_bypass_list_the_record_lands_on_main(handbook: Handbook) -> None:
     fake = handbook.fake
     fake.add_ruleset(REPO, [{"type": "pull_request"}], bypass_apps=[fake.state.require_app().id])
-    approve_and_merge(handbook)
+    handbook.approve_and_merge()
     handbook.send("pull_request.closed")
     assert ref_updates(handbook) == [("heads/main", 200)]
     [comment] = fake.comments(REPO, handbook.number)
