@@ -350,7 +350,9 @@ def _metadata(body: list[_Element], lines: list[str]) -> tuple[tuple[MetadataRow
             rows = _table_rows(element, lines)
             keys = {plain(cells[0][1]).casefold() for _, cells in rows if cells}
             if keys & set(METADATA_KEYS):
-                return tuple(_metadata_row(line, cells) for line, cells in rows), element.start + 1
+                # A row of a lone `|` has no cells: nothing to read, and nothing to crash on.
+                metadata = tuple(_metadata_row(line, cells) for line, cells in rows if cells)
+                return metadata, element.start + 1
     return (), None
 
 
