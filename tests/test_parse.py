@@ -273,3 +273,9 @@ def test_parser_never_raises_on_generated_markdown(lines):
 @given(st.text())
 def test_parser_never_raises_on_arbitrary_text(text):
     parse_blocks(text)
+
+
+def test_a_metadata_row_of_a_lone_pipe_is_skipped():
+    page = "## FY20 Ops VPMOM\n\n| Period | x |\n|:---|:---|\n| RAPID | **Measures**\n |\n"
+    (block,) = parse_blocks(page)
+    assert [row.key for row in block.metadata] == ["Period", "RAPID"]
