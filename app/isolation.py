@@ -176,6 +176,8 @@ async def checked(function: Callable[..., T], *args: Any) -> T:
         reason = f"the checking process stopped (exit code {err.exitcode})"
         raise _gave_up(reason, "crashed") from None
     budget.left -= spent
+    if budget.left < 0:  # pebble looks at its timeouts every tenth of a second or so
+        raise _gave_up(f"checking took longer than {limits.seconds:g} s", "timeout")
     return result
 
 

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 import aiohttp
 import gidgethub
 from aiohttp import web
+from cachetools import TTLCache
 from yarl import URL
 
 from rapidvet.app.credentials import AppCredentials, Registration
@@ -279,21 +280,29 @@ async def _configured(request: web.Request, registration: Registration) -> web.R
     return await render(request, "setup_configured.html", context)
 
 
+# What doctor found per repository, kept a few minutes: each repository costs 6-8 GitHub
+# requests and the view a checking pool, so reloading the page costs neither again at once.
+_DIAGNOSED: TTLCache[str, dict[str, Any]] = TTLCache(maxsize=1024, ttl=300)
+
+
 async def _diagnoses(
     registration: Registration, github: GitHubApp, names: list[str]
 ) -> list[dict[str, Any]]:
     """What `rapidvet doctor` finds on each repository of `names`. Each rapid.yml is a
     stranger's text, parsed in a checking child within one job's limits (a pool of this
     view's own, started off the event loop: starting one takes a second or two)."""
-    if not names:
-        return []
-    settings = registration.settings
-    pool = await asyncio.to_thread(CheckPool, Limits(settings.job_seconds, settings.job_memory_mb))
-    try:
-        with pool.job():
-            return await bounded(_diagnosis(github, name) for name in names)
-    finally:
-        await asyncio.to_thread(pool.close)
+    missing = [name for name in names if name not in _DIAGNOSED]
+    if missing:
+        settings = registration.settings
+        limits = Limits(settings.job_seconds, settings.job_memory_mb)
+        pool = await asyncio.to_thread(CheckPool, limits)
+        try:
+            with pool.job():
+                found = await bounded(_diagnosis(github, name) for name in missing)
+        finally:
+            await asyncio.to_thread(pool.close)
+        _DIAGNOSED.update((diagnosis["repo"], diagnosis) for diagnosis in found)
+    return [_DIAGNOSED[name] for name in names if name in _DIAGNOSED]
 
 
 async def _diagnosis(github: GitHubApp, name: str) -> dict[str, Any]:
