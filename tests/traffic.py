@@ -81,10 +81,12 @@ def handbook_files(pulls: int) -> dict[str, str]:
 
 
 def lift_rate_limits(fake: Any, limit: int = 1_000_000) -> None:
-    """Room for a long run: at GitHub's 5 000 calls an hour per installation, jobs would wait
-    for the hour to end. Reads the in-process fake's installations."""
+    """Room for a long run: at GitHub's 5 000 calls an hour per installation, or its 80
+    content-creating requests a minute (the secondary limit, tested on its own), jobs would wait
+    for the window to end. Reads the in-process fake's installations."""
     for installation in fake.state.installations:
         fake.set_rate_limit(limit, installation_id=installation, limit=limit)
+    fake.set_secondary_limit(limit)
 
 
 # -- scenarios -----------------------------------------------------------------------------

@@ -226,9 +226,6 @@ def test_checking_goes_on_after_an_idle_checking_process_is_killed():
     try:
         ran = asyncio.run(checking_pid(pool))
         deadline = time.monotonic() + 10
-        while living(ran):  # each checking process exits after its call
-            assert time.monotonic() < deadline, "the checking process did not exit"
-            time.sleep(0.01)
         # Killed while no call runs, as the kernel's OOM killer or an operator might; pebble
         # may take a moment to start the next ones.
         killed: set[int] = set()
@@ -239,6 +236,7 @@ def test_checking_goes_on_after_an_idle_checking_process_is_killed():
                     os.kill(pid, signal.SIGKILL)
                 killed.add(pid)
             time.sleep(0.05)
+        assert ran in killed
         assert asyncio.run(checking_pid(pool)) not in killed
         assert not pool.broken
     finally:
