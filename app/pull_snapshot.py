@@ -119,11 +119,6 @@ def parse_config(path: str | None, text: str | None) -> ConfigRead:
         return ConfigRead(path, RapidConfig(), err)
 
 
-async def read_config(gh: GitHubAPI, repo: str, ref: str) -> ConfigRead:
-    """rapid.yml at `ref`, parsed in this process: for the App owner's own commands."""
-    return parse_config(*await config_text(gh, repo, ref))
-
-
 async def read_pull(
     gh: GitHubAPI, repo: str, number: int, known: dict[str, Any] | None = None
 ) -> PullSnapshot:
