@@ -21,6 +21,26 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 RAPIDVET = str(Path(sys.executable).with_name("rapidvet"))
+
+
+def run_rapidvet(
+    *argv: str | Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """The real `rapidvet` console script run to its end, its output as text."""
+    return subprocess.run(
+        [RAPIDVET, *map(str, argv)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
 SECRET = "It's a Secret to Everybody"
 LISTENING = re.compile(r"listening on http://([\d.]+):(\d+)")
 

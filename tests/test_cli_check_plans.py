@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service import RAPIDVET
+from tests.service import run_rapidvet
 
 DRAFT = "# Legal\n\n## FY27 Legal VPMOM\n\n#### Vision\n\nLegal helps every team ship safely.\n"
 PLAN = """\
@@ -46,13 +46,7 @@ policy:
 
 
 def check(*argv: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [RAPIDVET, "check", "--today", "2026-06-01", *map(str, argv)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
+    return run_rapidvet("check", "--today", "2026-06-01", *argv, cwd=cwd)
 
 
 def test_a_draft_with_only_its_vision_is_a_plan_missing_sections(tmp_path):

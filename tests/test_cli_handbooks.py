@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service import RAPIDVET
+from tests.service import RAPIDVET, run_rapidvet
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = (ROOT / "examples" / "handbook" / "operations" / "travel.md").read_text()
@@ -19,14 +19,7 @@ VISION_ERROR = "version: 1\nchecks:\n  rules: {vision-one-sentence: error}\n"
 
 
 def check(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [RAPIDVET, "check", "--today", "2026-06-01", *argv],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    return run_rapidvet("check", "--today", "2026-06-01", *argv, cwd=cwd, timeout=60)
 
 
 def write(root: Path, relative: str, text: str) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service import RAPIDVET
+from tests.service import RAPIDVET, run_rapidvet
 
 ROOT = Path(__file__).resolve().parents[1]
 RED = "\033[31m"
@@ -28,14 +28,7 @@ def travel(tmp_path: Path) -> str:
 
 
 def check(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [RAPIDVET, "check", "--today", "2026-06-01", *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        timeout=60,
-    )
+    return run_rapidvet("check", "--today", "2026-06-01", *argv, env=env, timeout=60)
 
 
 def on_a_terminal(*argv: str, no_color: bool = False) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service import RAPIDVET
+from tests.service import run_rapidvet as rapidvet
 
 # Exit codes by conclusion: a script can tell "ready to merge" from "not yet".
 EXIT_FOR = {"success": 0, "neutral": 0, "failure": 1, "pending": 1}
@@ -63,12 +63,6 @@ def commit_all(repo: Path, message: str) -> str:
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", message)
     return git(repo, "rev-parse", "HEAD")
-
-
-def rapidvet(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [RAPIDVET, *argv], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
-    )
 
 
 def explain(repo: Path, *extra: str) -> dict:

@@ -3,7 +3,6 @@ from the same text; `rapidvet rules` prints it, through the real process."""
 
 from __future__ import annotations
 
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -13,16 +12,12 @@ from rapidvet.checks.options import CheckOptions
 from rapidvet.checks.page import check_page
 from rapidvet.checks.rule_docs import RULE_DOCS
 from rapidvet.checks.rules import RULES
-from tests.service import RAPIDVET
+from tests.service import run_rapidvet as rapidvet
 
 ROOT = Path(__file__).resolve().parents[1]
 # Aliases known, so rapid-unknown-alias is checked.
 OPTIONS = CheckOptions(today=date(2026, 6, 1), aliases=frozenset({"OPS"}))
 BLOCK_RULES = [rule_id for rule_id, rule in RULES.items() if rule.check is not None]
-
-
-def rapidvet(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([RAPIDVET, *argv], capture_output=True, text=True, check=False)
 
 
 def test_every_rule_has_docs() -> None:
