@@ -1,4 +1,7 @@
-"""Markdown page -> VPMOM blocks, using markdown-it-py's token stream and its line maps.
+"""Markdown page -> VPMOM blocks, from its top-level markdown blocks and their line ranges.
+
+The blocks come from `checks.block_scan` where it reads the page with certainty, else from
+markdown-it-py (`checks.reference_blocks`), the reference the scanner is tested against.
 
 A block is a heading (or a whole-line bold title) whose title ends in a kind name such as
 VPMOM or V2MOM, followed by a plan (metadata table or sections) or by a placeholder
@@ -16,12 +19,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise, takewhile
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-
+from rapidvet.checks.block_scan import RawBlock, scan_blocks
 from rapidvet.checks.html import html_cells, html_items, links_as_text, tag_end, without_tags
 from rapidvet.checks.model import Block, Item, MetadataRow, Section
 from rapidvet.checks.options import DEFAULT_KINDS, Kind
+from rapidvet.checks.reference_blocks import reference_blocks
 
 # Section labels that are not a kind's own section names but mean one of them.
 SYNONYMS = {
@@ -55,23 +57,24 @@ _LABEL_END = re.compile(r"[:|]")
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&nbsp;": " "}
 
 
-def _markdown() -> MarkdownIt:
-    # Only block structure is needed: titles and labels are read from raw text with
-    # `plain`, so the inline pass (half of the parse time) is switched off.
-    return MarkdownIt("commonmark", {"html": True}).enable("table").disable("inline")
-
-
-_MD = _markdown()
-
-
 def plain(text: str) -> str:
     """Markdown-ish source text reduced to what a reader sees: escapes, entities,
     emphasis markers and surrounding whitespace removed."""
-    text = links_as_text(text)
-    text = _ESCAPE.sub(r"\1", text)
-    for entity, char in _ENTITIES.items():
-        text = text.replace(entity, char)
-    return _stripped(text, lambda char: char in _EMPHASIS or char.isspace())
+    # Each step only where its mark occurs: most lines hold none, and this runs on most.
+    if "[" in text:
+        text = links_as_text(text)
+    if "\\" in text:
+        text = _ESCAPE.sub(r"\1", text)
+    if "&" in text:
+        for entity, char in _ENTITIES.items():
+            text = text.replace(entity, char)
+    if text and not _decoration(text[0]) and not _decoration(text[-1]):
+        return text
+    return _stripped(text, _decoration)
+
+
+def _decoration(char: str) -> bool:
+    return char in _EMPHASIS or char.isspace()
 
 
 def _stripped(text: str, strip: Callable[[str], bool]) -> str:
@@ -147,12 +150,13 @@ class _Element:
     end: int
     level: int = 0
     text: str = ""
-    tokens: tuple[Token, ...] = ()
+    rows: tuple[int, ...] = ()  # a table's rows: 0-based lines
+    items: tuple[tuple[int, str], ...] = ()  # a list's items: 0-based line, raw text
 
 
-def _heading_text(token: Token) -> str:
+def _heading_text(content: str) -> str:
     """What a reader sees of a heading: its raw inline source made plain, on one line."""
-    return plain(" ".join(token.content.split()))
+    return plain(" ".join(content.split()))
 
 
 def bold_line(text: str) -> str | None:
@@ -174,50 +178,28 @@ def bold_line(text: str) -> str | None:
     return rest[: end - 2]
 
 
-def _elements(tokens: Sequence[Token]) -> list[_Element]:
-    """Group the flat token stream into top-level elements."""
+def _elements(blocks: Sequence[RawBlock]) -> list[_Element]:
+    """The page's top-level blocks as elements: headings' and bold lines' text made plain."""
     out: list[_Element] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok.level != 0 or tok.map is None:
-            i += 1
+    for raw in blocks:
+        if raw.kind == "heading":
+            text = _heading_text(raw.content)
+            out.append(_Element("heading", raw.start, raw.end, raw.level, text))
             continue
-        start, end = tok.map
-        if tok.type == "heading_open":
-            out.append(
-                _Element("heading", start, end, int(tok.tag[1]), _heading_text(tokens[i + 1]))
-            )
-            i += 3
-            continue
-        if tok.type in ("fence", "code_block"):
-            out.append(_Element("fence", start, end))
-        elif tok.type == "html_block":
-            out.append(_Element("html", start, end, text=tok.content))
-        elif tok.type == "hr":
-            out.append(_Element("hr", start, end))
-        elif tok.type.endswith("_open"):
-            close = tok.type.replace("_open", "_close")
-            j = i + 1
-            while j < len(tokens) and not (tokens[j].type == close and tokens[j].level == 0):
-                j += 1
-            body = tuple(tokens[i : j + 1])
-            kind = {
-                "paragraph_open": "paragraph",
-                "bullet_list_open": "list",
-                "ordered_list_open": "list",
-                "table_open": "table",
-            }.get(tok.type, "other")
-            text = tokens[i + 1].content if kind == "paragraph" else ""
-            bold = bold_line(text) if kind == "paragraph" and "\n" not in text else None
-            if bold:
-                out.append(_Element("bold", start, end, BOLD_LEVEL, plain(bold)))
-            else:
-                out.append(_Element(kind, start, end, text=text, tokens=body))
-            i = j + 1
-            continue
-        i += 1
+        text = raw.content if raw.kind in ("paragraph", "html") else ""
+        bold = bold_line(text) if raw.kind == "paragraph" and "\n" not in text else None
+        if bold:
+            out.append(_Element("bold", raw.start, raw.end, BOLD_LEVEL, plain(bold)))
+        else:
+            out.append(_Element(raw.kind, raw.start, raw.end, 0, text, raw.rows, raw.items))
     return out
+
+
+def top_level_blocks(source: str) -> list[RawBlock]:
+    """The page's top-level markdown blocks: scanned where the scanner is certain, else as
+    markdown-it-py parses them."""
+    scanned = scan_blocks(source)
+    return reference_blocks(source) if scanned is None else scanned
 
 
 def blank_front_matter(text: str) -> str:
@@ -238,7 +220,7 @@ def parse_blocks(text: str, kinds: Sequence[Kind] = DEFAULT_KINDS) -> tuple[Bloc
     """Every VPMOM block of a markdown page, in page order."""
     source = blank_front_matter(text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = source.split("\n")
-    elements = _elements(_MD.parse(source))
+    elements = _elements(top_level_blocks(source))
     blocks = [b for b in _titled_blocks(elements, lines, kinds) if b is not None]
     covered = [(b.line, b.end_line) for b in blocks]
     blocks += _headless_blocks(elements, lines, kinds, covered)
@@ -370,18 +352,19 @@ def _table_rows(
 ) -> list[tuple[int, list[tuple[int, str, int]]]]:
     """(1-based line, cells) for every row of a pipe table except the delimiter row; each
     cell is (start offset, stripped text, end offset) in the source line."""
-    rows = []
-    for tok in element.tokens:
-        if tok.type == "tr_open" and tok.map is not None:
-            n = tok.map[0]
-            rows.append((n + 1, split_cells(lines[n])))
-    return rows
+    return [(n + 1, split_cells(lines[n])) for n in element.rows]
 
 
-def split_cells(line: str) -> list[tuple[int, str, int]]:
-    """Cells of a pipe-table source line as (start, text, end) offsets of their stripped
-    text; escaped pipes and pipes inside code spans do not split."""
-    bounds: list[int] = []
+def _pipes(line: str) -> list[int]:
+    """Offsets of the pipes that split a table row: not escaped, not in a code span."""
+    if "\\" not in line and "`" not in line:
+        bounds = []
+        pipe = line.find("|")
+        while pipe >= 0:
+            bounds.append(pipe)
+            pipe = line.find("|", pipe + 1)
+        return bounds
+    bounds = []
     in_code = False
     i = 0
     while i < len(line):
@@ -394,6 +377,13 @@ def split_cells(line: str) -> list[tuple[int, str, int]]:
         elif ch == "|" and not in_code:
             bounds.append(i)
         i += 1
+    return bounds
+
+
+def split_cells(line: str) -> list[tuple[int, str, int]]:
+    """Cells of a pipe-table source line as (start, text, end) offsets of their stripped
+    text; escaped pipes and pipes inside code spans do not split."""
+    bounds = _pipes(line)
     stripped = line.strip()
     edges = [-1, *bounds, len(line)]
     if stripped.startswith("|"):
@@ -483,13 +473,9 @@ def _list_sections(
 
 
 def _list_items(element: _Element) -> Iterator[tuple[int, str]]:
-    """(1-based line, text) of every list item at any depth: the first line of its text."""
-    tokens = element.tokens
-    for i, tok in enumerate(tokens):
-        if tok.type == "list_item_open" and tok.map is not None:
-            nxt = tokens[i + 2] if i + 2 < len(tokens) else None
-            text = nxt.content if nxt is not None and nxt.type == "inline" else ""
-            yield tok.map[0] + 1, plain(" ".join(text.split()))
+    """(1-based line, text) of every list item at any depth: its first paragraph's text."""
+    for line, text in element.items:
+        yield line + 1, plain(" ".join(text.split()))
 
 
 def _split_br(text: str) -> list[str]:
