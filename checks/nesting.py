@@ -12,6 +12,8 @@ from __future__ import annotations
 NESTING_LIMIT = 19  # the deepest line the parser reads in full
 _FENCES = ("```", "~~~")
 _BULLETS = "-*+"
+# The first characters of a line that opens a fence or a container, or is indented
+_OPENERS = frozenset(" \t>`~" + _BULLETS + "0123456789")
 
 
 def _marker_end(line: str, start: int) -> int:
@@ -52,10 +54,12 @@ def nesting_depth(text: str) -> int:
     deepest = 0
     fence = ""
     for line in text.splitlines():
-        stripped = line.lstrip(" ")
         if fence:
-            fence = "" if stripped.startswith(fence) else fence
+            fence = "" if line.lstrip(" ").startswith(fence) else fence
             continue
+        if line[:1] not in _OPENERS:
+            continue  # opens no fence and no container: most lines, skipped cheaply
+        stripped = line.lstrip(" ")
         if stripped.startswith(_FENCES):
             fence = stripped[:3]
             continue

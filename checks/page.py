@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,19 +26,29 @@ class PageReport:
 @dataclass(frozen=True)
 class _Screen:
     """The kinds' names, first and last section labels, each as an alternation of literals
-    (no quantifier, so no backtracking); the line structure around them is read by hand."""
+    (no quantifier, so no backtracking) and as the lower-case words themselves; the line
+    structure around them is read by hand."""
 
     names: re.Pattern[str]
     firsts: re.Pattern[str]
     lasts: re.Pattern[str]
+    name_words: tuple[str, ...]
+    first_words: tuple[str, ...]
+    last_words: tuple[str, ...]
 
 
 @lru_cache(maxsize=8)
 def _screen(kinds: tuple[Kind, ...]) -> _Screen:
+    names = [kind.name for kind in kinds]
+    firsts = [kind.sections[0] for kind in kinds]
+    lasts = [kind.sections[-1] for kind in kinds]
     return _Screen(
-        _alternation([kind.name for kind in kinds], ""),
-        _alternation([kind.sections[0] for kind in kinds], r"\b"),
-        _alternation([kind.sections[-1] for kind in kinds], r"\b"),
+        _alternation(names, ""),
+        _alternation(firsts, r"\b"),
+        _alternation(lasts, r"\b"),
+        tuple(word.lower() for word in names),
+        tuple(word.lower() for word in firsts),
+        tuple(word.lower() for word in lasts),
     )
 
 
@@ -45,17 +57,63 @@ def _alternation(texts: list[str], boundary: str) -> re.Pattern[str]:
     return re.compile(f"(?:{'|'.join(map(re.escape, texts))}){boundary}", re.IGNORECASE)
 
 
+# The only characters beyond ASCII that a case-ignoring regex matches with ASCII letters
+# (capital I with dot, dotless i, long s, the Kelvin sign); the first and the last are also
+# the only ones whose lower case is longer than one character or holds an ASCII letter.
+_FOLDING_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
 def may_hold_plan(text: str, options: CheckOptions) -> bool:
     """Cheap screen before a full parse: a plan's page names its kind where a title can
     stand, or, for a plan under another heading, starts lines with its first and last
-    section labels."""
+    section labels. Only lines holding a name or label are looked at: most hold none."""
     screen = _screen(tuple(options.kinds))
     lines = text.split("\n")
-    if any(_titled(lines, number, screen.names) for number in range(len(lines))):
+    lower = _lower_aligned(text, screen)
+    named = _lines_with(text, lower, screen.names, screen.name_words)
+    if any(_titled(lines, number, screen.names) for number in named):
         return True
-    return any(_labelled(line, screen.firsts) for line in lines) and any(
-        _labelled(line, screen.lasts) for line in lines
+    firsts = _lines_with(text, lower, screen.firsts, screen.first_words)
+    lasts = _lines_with(text, lower, screen.lasts, screen.last_words)
+    return any(_labelled(lines[number], screen.firsts) for number in firsts) and any(
+        _labelled(lines[number], screen.lasts) for number in lasts
     )
+
+
+def _lower_aligned(text: str, screen: _Screen) -> str | None:
+    """`text` in lower case, character for character, where finding the screen's words in
+    it finds every place its case-ignoring patterns match (and maybe more); else None."""
+    words = (*screen.name_words, *screen.first_words, *screen.last_words)
+    if not all(word.isascii() for word in words) or any(c in text for c in _FOLDING_TO_ASCII):
+        return None
+    return text.lower()
+
+
+def _lines_with(
+    text: str, lower: str | None, pattern: re.Pattern[str], words: tuple[str, ...]
+) -> Iterator[int]:
+    """The 0-based numbers, each once and in order, of the lines where `pattern` matches
+    and, when `lower` is given, of others holding one of its `words`: a `find` of each in
+    `lower` is many times quicker than the case-ignoring regex."""
+    if lower is None:
+        starts: Iterable[int] = (found.start() for found in pattern.finditer(text))
+    else:
+        starts = heapq.merge(*(_places(lower, word) for word in words))
+    number, counted, last = 0, 0, -1
+    for start in starts:
+        number += text.count("\n", counted, start)
+        counted = start
+        if number != last:
+            last = number
+            yield number
+
+
+def _places(text: str, word: str) -> Iterator[int]:
+    """Every offset where `word` occurs in `text`, in order."""
+    place = text.find(word)
+    while place >= 0:
+        yield place
+        place = text.find(word, place + 1)
 
 
 def _titled(lines: list[str], number: int, names: re.Pattern[str]) -> bool:
