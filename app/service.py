@@ -19,20 +19,20 @@ from datetime import UTC, date, datetime
 from aiohttp import web
 from gidgethub import sansio
 
-from rapidvet.app import timeline
 from rapidvet.app.context import Context
-from rapidvet.app.credentials import Registration
-from rapidvet.app.github import event_repositories
+from rapidvet.app.github.auth import event_repositories
+from rapidvet.app.github.credentials import Registration
 from rapidvet.app.handlers import router
-from rapidvet.app.isolation import CheckPool, GaveUp, Limits
+from rapidvet.app.jobs.isolation import CheckPool, GaveUp, Limits
+from rapidvet.app.jobs.periodic import Schedule
+from rapidvet.app.jobs.reconcile import is_reevaluation, note_event
+from rapidvet.app.jobs.worker import Worker
 from rapidvet.app.logs import bind
-from rapidvet.app.periodic import Schedule
-from rapidvet.app.reconcile import is_reevaluation, note_event
+from rapidvet.app.pulls import timeline
 from rapidvet.app.settings import Settings
-from rapidvet.app.sqlite_store import SqliteStore
 from rapidvet.app.store import Job, JobWorker, RunJob, Store, key_parts, open_store
-from rapidvet.app.web import make_app, make_probe_app
-from rapidvet.app.worker import Worker
+from rapidvet.app.store.sqlite import SqliteStore
+from rapidvet.app.web.app import make_app, make_probe_app
 
 log = logging.getLogger("rapidvet.service")
 SWITCH_SECONDS = 0.001
@@ -96,8 +96,8 @@ def make_worker(store: Store, run_job: RunJob, settings: Settings) -> JobWorker:
     if isinstance(store, SqliteStore):
         schedule = Schedule(store, settings)
         return Worker(store, run_job, max_attempts=settings.max_attempts, schedule=schedule)
-    from rapidvet.app.postgres_store import PostgresStore
-    from rapidvet.app.postgres_worker import PostgresWorker
+    from rapidvet.app.jobs.postgres_worker import PostgresWorker
+    from rapidvet.app.store.postgres import PostgresStore
 
     if isinstance(store, PostgresStore):
         return PostgresWorker(store, run_job, settings)

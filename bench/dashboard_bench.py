@@ -23,15 +23,16 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from rapidvet.app import pages_data, snapshots
-from rapidvet.app.snapshots import (
+from rapidvet.app.handbook import snapshots
+from rapidvet.app.handbook.snapshots import (
     MeasurePoint,
     PlaceholderRow,
     PlanRow,
     Snapshot,
     TocRecord,
 )
-from rapidvet.app.sqlite_store import SqliteStore
+from rapidvet.app.store.sqlite import SqliteStore
+from rapidvet.app.web import pages_data
 
 REPO = "acme/handbook"
 TODAY = date(2026, 11, 23)

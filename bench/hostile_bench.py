@@ -56,7 +56,7 @@ def rss_mib() -> float:
 
 def parse_once(name: str, size: int) -> dict[str, float]:
     """In this (fresh) process: check one page; its seconds and peak RSS growth in MiB. The
-    cyclic collector is off, as in rapidvet's checking children (`app/isolation.py`)."""
+    cyclic collector is off, as in rapidvet's checking children (`app/jobs/isolation.py`)."""
     text = GENERATORS[name](size)
     before = rss_mib()
     gc.disable()

@@ -1,8 +1,8 @@
 """A handbook's files: which are its pages, in what order they are read, and which files its
 table of contents comes from.
 
-Pure, over repository-relative paths, so a folder on disk (app/handbook.py) and a tree listed
-from GitHub (app/snapshots.py) are read the same way and give the same measures.
+Pure, over repository-relative paths, so a folder on disk (app/checkout/handbook.py) and a tree
+listed from GitHub (app/handbook/snapshots.py) are read the same way and give the same measures.
 """
 
 from __future__ import annotations

@@ -153,9 +153,9 @@ def recording_job(url: str) -> RunJob:
 
 
 async def _work(url: str, max_attempts: int) -> None:
-    from rapidvet.app.postgres_store import PostgresStore
-    from rapidvet.app.postgres_worker import PostgresWorker
+    from rapidvet.app.jobs.postgres_worker import PostgresWorker
     from rapidvet.app.settings import Settings
+    from rapidvet.app.store.postgres import PostgresStore
 
     store = PostgresStore(url)
     settings = Settings(app_id=1, private_key="", webhook_secret="", max_attempts=max_attempts)
@@ -206,7 +206,7 @@ def start_worker(
 
 
 def main() -> None:
-    from rapidvet.app import worker
+    from rapidvet.app.jobs import worker
 
     url, max_attempts, backoff_base = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     worker.BACKOFF_BASE = backoff_base

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from rapidvet.app.checkout.handbook import Page
 from rapidvet.app.commands.check import PARALLEL_FROM_BYTES, _chunks
-from rapidvet.app.handbook import Page
 from tests.bench_scripts import load_bench_script
 from tests.service import RAPIDVET
 from tests.test_cli_help import imported_by

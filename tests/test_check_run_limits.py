@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gidgethub.aiohttp import GitHubAPI
 
-from rapidvet.app.check_runs import MAX_OUTPUT_CHARS, CheckRun, fit, publish
+from rapidvet.app.pulls.check_runs import MAX_OUTPUT_CHARS, CheckRun, fit, publish
 from rapidvet.app.store import open_store
 from tests.fake_github.fixtures import fake_github, github_assets  # noqa: F401
 from tests.test_fake_github import REPO, World, with_github, world  # noqa: F401

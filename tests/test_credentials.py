@@ -9,10 +9,10 @@ import sqlite3
 import pytest
 from cryptography.fernet import Fernet
 
-from rapidvet.app.credentials import AppCredentials, Registration, resolve, save, stored
-from rapidvet.app.pages.setup import manifest, new_app_url
+from rapidvet.app.github.credentials import AppCredentials, Registration, resolve, save, stored
 from rapidvet.app.settings import Settings, SettingsError, load_settings
-from rapidvet.app.sqlite_store import SqliteStore
+from rapidvet.app.store.sqlite import SqliteStore
+from rapidvet.app.web.pages.setup import manifest, new_app_url
 from tests.service import private_key_pem
 
 PEM = private_key_pem()

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from rapidvet.app import timeline
-from rapidvet.app.evaluation import SUMMARIES
-from rapidvet.app.pages_data import pull_details
+from rapidvet.app.pulls import timeline
+from rapidvet.app.pulls.evaluation import SUMMARIES
 from rapidvet.app.store import open_store
+from rapidvet.app.web.pages_data import pull_details
 from tests.e2e import PLAN_PATH, REPO, Handbook, open_handbook
 
 FOLLOW_UP = "rapidvet/vetting-{number}"

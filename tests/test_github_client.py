@@ -29,14 +29,14 @@ from gidgethub import BadRequest, GitHubBroken, RateLimitExceeded
 from multidict import CIMultiDict
 from prometheus_client import REGISTRY
 
-from rapidvet.app.github import GitHubApp, InstallationToken, event_repositories
-from rapidvet.app.github_cache import CacheKey, ETagCache
-from rapidvet.app.github_client import Call, OutOfReach
-from rapidvet.app.github_endpoints import endpoint_template
-from rapidvet.app.github_retry import RetryPolicy, is_retry_safe, rate_limit_wait
+from rapidvet.app.github.auth import GitHubApp, InstallationToken, event_repositories
+from rapidvet.app.github.cache import CacheKey, ETagCache
+from rapidvet.app.github.client import Call, OutOfReach
+from rapidvet.app.github.endpoints import endpoint_template
+from rapidvet.app.github.retry import RetryPolicy, is_retry_safe, rate_limit_wait
+from rapidvet.app.jobs.worker import run_try
 from rapidvet.app.settings import Settings
 from rapidvet.app.store import Job
-from rapidvet.app.worker import run_try
 
 APP_ID = 4242
 PREFIX = "/api/v3"  # served like GitHub Enterprise Server, so the base path is exercised too

@@ -9,9 +9,9 @@ import time
 from contextlib import ExitStack
 from datetime import date
 
-from rapidvet.app.evaluation import assess, request_reviewers
-from rapidvet.app.github import GitHubApp
-from rapidvet.app.isolation import CheckPool, Limits
+from rapidvet.app.github.auth import GitHubApp
+from rapidvet.app.jobs.isolation import CheckPool, Limits
+from rapidvet.app.pulls.evaluation import assess, request_reviewers
 from rapidvet.app.settings import Settings
 from rapidvet.app.store import open_store
 from tests.e2e import (

@@ -36,7 +36,7 @@ from aiohttp.helpers import parse_content_type
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from rapidvet.app.webhooks import EVENTS, MAX_BODY
+from rapidvet.app.web.webhooks import EVENTS, MAX_BODY
 from tests.service import SECRET, Server, running_service, service_env
 
 DOCUMENTS = ENVELOPES = 6  # per hypothesis example, crossed: 36 requests
@@ -772,7 +772,7 @@ def by_guid(envelopes: list[Hostile]) -> list[list[Hostile]]:
 def test_generated_variants_mean_what_the_oracle_says():
     """The test's own assumptions: which content types aiohttp reads as a form, which signature
     variants verify."""
-    from rapidvet.app.webhooks import signature_ok
+    from rapidvet.app.web.webhooks import signature_ok
 
     for raw, form in [(t, False) for t in JSON_TYPES] + [(t, True) for t in FORM_TYPES]:
         read = parse_content_type(raw.decode())[0] if raw else "application/octet-stream"

@@ -1,6 +1,7 @@
 """The layers import downwards only (docs/architecture.md#layers): `checks` neither `workflows`
-nor `app`, `workflows` never `app`, and only the command line (`app/cli.py`, `app/commands/`)
-imports `rapidvet.app.commands`. Every import counts, those inside functions and
+nor `app`, `workflows` never `app`; within `app`, the seams below everything else (`github/`,
+`store/`) import none of the packages that use them, and only the command line (`app/cli.py`,
+`app/commands/`) imports `rapidvet.app.commands`. Every import counts, those inside functions and
 `TYPE_CHECKING` blocks and `import_module` calls with a literal name included."""
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("checks", "workflows", "app")  # folders that install as rapidvet.<folder>
 COMMANDS = "rapidvet.app.commands"
 COMMAND_LINE = (COMMANDS, "rapidvet.app.cli")
+SEAMS = ("rapidvet.app.github", "rapidvet.app.store")
+ABOVE_THE_SEAMS = tuple(
+    f"rapidvet.app.{name}"
+    for name in ("handbook", "handlers", "jobs", "pulls", "service", "web", "checkout", "commands")
+)
 
 
 def within(name: str, package: str) -> bool:
@@ -29,6 +35,9 @@ def forbidden(importer: str, imported: str) -> str | None:
         return "checks is pure and sits below app"
     if within(importer, "rapidvet.workflows") and within(imported, "rapidvet.app"):
         return "workflows is pure and sits below app"
+    seam = any(within(importer, s) for s in SEAMS)
+    if seam and any(within(imported, a) for a in ABOVE_THE_SEAMS):
+        return "github/ and store/ sit below the packages that use them"
     if within(imported, COMMANDS) and not any(within(importer, c) for c in COMMAND_LINE):
         return "only the command line imports the commands"
     return None
@@ -138,9 +147,19 @@ PLANTED = {
         "app/settings.py:1: rapidvet.app.settings imports rapidvet.app.commands.UsageError",
     ),
     "the commands as a submodule": (
-        "app/pages/setup.py",
+        "app/web/pages/setup.py",
         "from rapidvet.app import commands\n",
-        "app/pages/setup.py:1: rapidvet.app.pages.setup imports rapidvet.app.commands",
+        "app/web/pages/setup.py:1: rapidvet.app.web.pages.setup imports rapidvet.app.commands",
+    ),
+    "a seam importing what uses it": (
+        "app/store/sqlite.py",
+        "from rapidvet.app.pulls import timeline\n",
+        "app/store/sqlite.py:1: rapidvet.app.store.sqlite imports rapidvet.app.pulls.timeline",
+    ),
+    "the GitHub seam importing the web": (
+        "app/github/client.py",
+        "import rapidvet.app.web.pages\n",
+        "app/github/client.py:1: rapidvet.app.github.client imports rapidvet.app.web.pages",
     ),
     "import_module with a literal name": (
         "app/service.py",
@@ -164,7 +183,9 @@ def test_the_command_line_may_import_the_commands(tmp_path) -> None:
             "app/cli.py": "from rapidvet.app.commands import USAGE_EXIT\n",
             "app/commands/check.py": "from rapidvet.app.commands import exit_codes\n",
             "workflows/roles.py": "from rapidvet.checks.model import Block\n",
-            "app/evaluation.py": "from rapidvet.workflows.decision import decide\n",
+            "app/pulls/evaluation.py": "from rapidvet.workflows.decision import decide\n",
+            "app/pulls/merge.py": "from rapidvet.app.store import Store\n",
+            "app/github/credentials.py": "from rapidvet.app.store import Store\n",
         },
     )
     assert violations(root) == []

@@ -14,9 +14,19 @@ from types import ModuleType
 
 import pytest
 
-from rapidvet.app import snapshots, unvetted_merges
-from rapidvet.app.evaluation import judge, summary_json
-from rapidvet.app.pages_data import (
+from rapidvet.app.handbook import snapshots, unvetted_merges
+from rapidvet.app.handbook.snapshots import (
+    MeasurePoint,
+    PlaceholderRow,
+    PlanRow,
+    Snapshot,
+    TocRecord,
+)
+from rapidvet.app.handbook.unvetted_merges import PlanMerge
+from rapidvet.app.pulls.evaluation import judge, summary_json
+from rapidvet.app.pulls.inputs import ConfigRead, PullInfo, PullInputs
+from rapidvet.app.store.sqlite import SqliteStore
+from rapidvet.app.web.pages_data import (
     ALL_ROWS,
     CSV_COLUMNS,
     ROWS_PER_PAGE,
@@ -26,10 +36,6 @@ from rapidvet.app.pages_data import (
     measure_chart_svg,
     pull_details,
 )
-from rapidvet.app.pull_snapshot import ConfigRead, PullInfo, PullSnapshot
-from rapidvet.app.snapshots import MeasurePoint, PlaceholderRow, PlanRow, Snapshot, TocRecord
-from rapidvet.app.sqlite_store import SqliteStore
-from rapidvet.app.unvetted_merges import PlanMerge
 from rapidvet.workflows.changes import BlockKey
 from rapidvet.workflows.config_loader import load_config
 from rapidvet.workflows.reviews import Review
@@ -57,7 +63,7 @@ def evaluated_summary() -> str:
         REPO, 12, "author", HEAD, BASE, "main", f"{WEB}/{REPO}/pull/12", False, None, None
     )
     reviewed = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
-    snapshot = PullSnapshot(
+    snapshot = PullInputs(
         pull=pull,
         config=ConfigRead(".github/rapid.yml", load_config(CONFIG)),
         head_config=None,
@@ -156,7 +162,7 @@ def test_a_deleted_block_links_to_its_lines_at_the_base():
     pull = PullInfo(
         REPO, 3, "author", HEAD, BASE, "main", f"{WEB}/{REPO}/pull/3", False, None, None
     )
-    snapshot = PullSnapshot(
+    snapshot = PullInputs(
         pull, ConfigRead(None, load_config(CONFIG)), None, {PLAN_PATH: (PLAN, None)}, []
     )
     summary = summary_json(judge(snapshot, TODAY, datetime.now(UTC)))

@@ -8,9 +8,10 @@ import io
 import json
 from dataclasses import replace
 
-from rapidvet.app import snapshots, timeline, unvetted_merges
-from rapidvet.app.evaluation import SUMMARIES
-from rapidvet.app.sqlite_store import SqliteStore
+from rapidvet.app.handbook import snapshots, unvetted_merges
+from rapidvet.app.pulls import timeline
+from rapidvet.app.pulls.evaluation import SUMMARIES
+from rapidvet.app.store.sqlite import SqliteStore
 from rapidvet.workflows.changes import BlockKey
 from tests.browser import XSS_PAYLOADS
 from tests.test_pages_auth import REPO_PAGE, world  # noqa: F401  (the fixture)

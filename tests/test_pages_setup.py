@@ -15,11 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from cryptography.fernet import Fernet
 
-from rapidvet.app.credentials import AppCredentials, save
-from rapidvet.app.pages.setup import DIAGNOSED_SHOWN, EVENTS, PERMISSIONS, manifest
+from rapidvet.app.github.credentials import AppCredentials, save
 from rapidvet.app.settings import Settings
-from rapidvet.app.sqlite_store import SqliteStore
 from rapidvet.app.store import Delivery
+from rapidvet.app.store.sqlite import SqliteStore
+from rapidvet.app.web.pages.setup import DIAGNOSED_SHOWN, EVENTS, PERMISSIONS, manifest
 from tests.e2e import CONFIG, FILES, REPO, create_handbook
 from tests.page_client import (
     SECURITY_HEADERS,

@@ -23,18 +23,18 @@ from itertools import pairwise
 import psycopg
 import pytest
 
-from rapidvet.app import worker
-from rapidvet.app.postgres_schema import (
+from rapidvet.app.jobs import worker
+from rapidvet.app.pulls.timeline import NOTED
+from rapidvet.app.service import make_worker
+from rapidvet.app.settings import Settings, SettingsError, load_settings
+from rapidvet.app.store import Delivery, open_store
+from rapidvet.app.store.postgres_schema import (
     MIGRATION_LOCK,
     MIGRATIONS,
     VERSIONS_TABLE,
     procrastinate_migrations,
 )
-from rapidvet.app.service import make_worker
-from rapidvet.app.settings import Settings, SettingsError, load_settings
-from rapidvet.app.sqlite_store import MIGRATIONS as SQLITE_MIGRATIONS
-from rapidvet.app.store import Delivery, open_store
-from rapidvet.app.timeline import NOTED
+from rapidvet.app.store.sqlite import MIGRATIONS as SQLITE_MIGRATIONS
 from tests.service import RAPIDVET, running_service, service_env, signed
 from tests.test_service import get, post
 
@@ -426,8 +426,8 @@ def test_webhooks_to_jobs_through_rapidvet_serve(postgres_url, tmp_path):
 
 
 def test_periodic_tasks_run_through_procrastinate(queue, postgres_url):
-    from rapidvet.app.periodic import PERIODIC
-    from rapidvet.app.postgres_worker import PostgresWorker
+    from rapidvet.app.jobs.periodic import PERIODIC
+    from rapidvet.app.jobs.postgres_worker import PostgresWorker
 
     app = PostgresWorker(queue, None, settings())._app()
     scheduled = {(p.task.name, p.cron) for p in app.periodic_registry.periodic_tasks.values()}

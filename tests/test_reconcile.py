@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from rapidvet.app.commands.reconcile import age
-from rapidvet.app.periodic import PERIODIC, next_run
-from rapidvet.app.reconcile import (
+from rapidvet.app.jobs.periodic import PERIODIC, next_run
+from rapidvet.app.jobs.reconcile import (
     LAST_EVALUATION,
     LAST_EVENT,
     SWEPT,
@@ -216,7 +216,7 @@ def test_a_jobs_log_lines_say_what_they_are_about_and_hold_no_secret(site: Site)
     def fields(line: dict[str, Any]) -> dict[str, Any]:
         return {name: line.get(name) for name in ("delivery_id", *about)}
 
-    calls = [line for line in lines if line["logger"] == "rapidvet.app.github_client"]
+    calls = [line for line in lines if line["logger"] == "rapidvet.app.github.client"]
     assert {line.get("delivery_id") for line in calls} == {ran, died}
     assert all(fields(line) == {"delivery_id": line["delivery_id"], **about} for line in calls)
     stored = [line for line in lines if line["message"] == "delivery stored"]

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from rapidvet.app.webhooks import signature_ok
+from rapidvet.app.web.webhooks import signature_ok
 from tests.service import RAPIDVET, SECRET, running_service, service_env, signed
 
 PR_OPENED = {

@@ -18,15 +18,15 @@ import pytest
 from gidgethub import sansio
 from gidgethub.abc import GitHubAPI
 
-from rapidvet.app import snapshots
+from rapidvet.app.checkout.handbook import pages, table_of_contents
 from rapidvet.app.commands.report import as_json, measure
 from rapidvet.app.context import Context
-from rapidvet.app.github import GitHubApp
-from rapidvet.app.handbook import pages, table_of_contents
+from rapidvet.app.github.auth import GitHubApp
+from rapidvet.app.handbook import snapshots
 from rapidvet.app.handlers import handled, router
-from rapidvet.app.isolation import CheckPool, Limits
+from rapidvet.app.jobs.isolation import CheckPool, Limits
 from rapidvet.app.settings import Settings
-from rapidvet.app.sqlite_store import SqliteStore
+from rapidvet.app.store.sqlite import SqliteStore
 from rapidvet.checks.layout import walk_order
 from tests.e2e import PLAN_PATH, REPO, open_handbook
 

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from rapidvet.app.sqlite_store import MIGRATIONS, SqliteStore
 from rapidvet.app.store import Delivery, open_store
+from rapidvet.app.store.sqlite import MIGRATIONS, SqliteStore
 
 
 def delivery(guid: str, key: str = "o/r#1", event: str = "pull_request") -> Delivery:
@@ -94,7 +94,7 @@ def test_expired_lease_is_taken_back(store):
 def test_lease_of_a_dead_process_is_taken_back_at_once(store, tmp_path):
     store.add_delivery(delivery("a"))
     script = (
-        "import sys; from rapidvet.app.sqlite_store import SqliteStore;"
+        "import sys; from rapidvet.app.store.sqlite import SqliteStore;"
         "from rapidvet.app.worker_identity import worker_name;"
         "s = SqliteStore(sys.argv[1]); print(s.claim_job(worker_name(), 3600).id)"
     )
@@ -116,7 +116,7 @@ def test_rate_limited_jobs_wait_for_the_reset():
 
     from gidgethub import RateLimitExceeded, sansio
 
-    from rapidvet.app.worker import retry_delay
+    from rapidvet.app.jobs.worker import retry_delay
 
     reset = datetime.now(UTC) + timedelta(minutes=30)
     limit = sansio.RateLimit(limit=5000, remaining=0, reset_epoch=reset.timestamp())
@@ -127,7 +127,7 @@ def test_rate_limited_jobs_wait_for_the_reset():
 def test_the_sqlite_worker_runs_periodic_tasks_when_due(tmp_path):
     import asyncio
 
-    from rapidvet.app.periodic import PERIODIC, Periodic, Schedule
+    from rapidvet.app.jobs.periodic import PERIODIC, Periodic, Schedule
     from rapidvet.app.settings import Settings
 
     store = SqliteStore(str(tmp_path / "p.db"))

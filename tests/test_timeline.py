@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rapidvet.app import pages_data, timeline
-from rapidvet.app.pull_snapshot import PullInfo
-from rapidvet.app.sqlite_store import SqliteStore
+from rapidvet.app.pulls import timeline
+from rapidvet.app.pulls.inputs import PullInfo
 from rapidvet.app.store import Delivery
+from rapidvet.app.store.sqlite import SqliteStore
+from rapidvet.app.web import pages_data
 from rapidvet.workflows.decision import decide
 from tests.e2e import PLAN_PATH, REPO, open_handbook
 from tests.jobs import job_of

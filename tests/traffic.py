@@ -32,9 +32,9 @@ from typing import Any
 
 import psycopg
 
-from rapidvet.app.check_runs import RAPID, STRUCTURE
-from rapidvet.app.postgres_store import DELIVERY_QUEUE
+from rapidvet.app.pulls.check_runs import RAPID, STRUCTURE
 from rapidvet.app.store import JobCounts, open_store
+from rapidvet.app.store.postgres import DELIVERY_QUEUE
 from tests.e2e import FILES, PLAN
 from tests.service import RAPIDVET, Server, running_service, signed, stop
 from tests.test_service import post

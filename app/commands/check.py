@@ -11,10 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from rapidvet.app.commands import exit_codes
-from rapidvet.app.config_file import config_finder, read_config
-from rapidvet.app.formats import FORMAT_HELP, FORMATS, TextStyle, counts, render
-from rapidvet.app.handbook import (
+from rapidvet.app.checkout.config_file import config_finder, read_config
+from rapidvet.app.checkout.formats import FORMAT_HELP, FORMATS, TextStyle, counts, render
+from rapidvet.app.checkout.handbook import (
     Nearest,
     Page,
     excluded,
@@ -23,6 +22,7 @@ from rapidvet.app.handbook import (
     read_page,
     table_of_contents,
 )
+from rapidvet.app.commands import exit_codes
 from rapidvet.checks.model import Finding, Severity
 from rapidvet.checks.options import CheckOptions
 from rapidvet.checks.page import PageReport, check_page

@@ -6,10 +6,10 @@ import argparse
 import json
 from collections.abc import Callable, Sequence
 
+from rapidvet.app.checkout.config_file import find_config
+from rapidvet.app.checkout.formats import workflow_command
 from rapidvet.app.commands import exit_codes
-from rapidvet.app.config_file import find_config
 from rapidvet.app.errors import UsageError
-from rapidvet.app.formats import workflow_command
 from rapidvet.workflows.codeowners import PatternError, compile_pattern
 from rapidvet.workflows.config_loader import (
     CONFIG_LOCATIONS,

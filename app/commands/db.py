@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from rapidvet.app.commands import exit_codes
 
 if TYPE_CHECKING:
-    from rapidvet.app.postgres_schema import Component
+    from rapidvet.app.store.postgres_schema import Component
 
 FORMATS = ("text", "json")
 
@@ -54,11 +54,11 @@ def _report(output: str, *, migrate: bool) -> int:
 
     import psycopg
 
-    from rapidvet.app.postgres_schema import Component
-    from rapidvet.app.postgres_store import PostgresStore
     from rapidvet.app.settings import load_settings
-    from rapidvet.app.sqlite_store import SqliteStore
     from rapidvet.app.store import open_store
+    from rapidvet.app.store.postgres import PostgresStore
+    from rapidvet.app.store.postgres_schema import Component
+    from rapidvet.app.store.sqlite import SqliteStore
 
     url = load_settings().database_url
     missing = None if migrate else _missing_sqlite_file(url)

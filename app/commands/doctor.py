@@ -17,7 +17,7 @@ from rapidvet.app.commands import exit_codes
 from rapidvet.app.errors import UsageError
 
 if TYPE_CHECKING:
-    from rapidvet.app.doctor import Finding
+    from rapidvet.app.handbook.doctor import Finding
 
 FULL_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
@@ -39,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
     import aiohttp
     from gidgethub import HTTPException
 
-    from rapidvet.app.credentials import app_settings
-    from rapidvet.app.doctor import NotInstalled, findings, read_repository
-    from rapidvet.app.github import GitHubApp
+    from rapidvet.app.github.auth import GitHubApp
+    from rapidvet.app.github.credentials import app_settings
+    from rapidvet.app.handbook.doctor import NotInstalled, findings, read_repository
     from rapidvet.app.settings import load_settings
     from rapidvet.app.store import open_store
 

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from rapidvet.app.checkout.git import Repository
 from rapidvet.app.commands import exit_codes
 from rapidvet.app.errors import UsageError
-from rapidvet.app.git import Repository
 from rapidvet.workflows.approval import Conclusion
 from rapidvet.workflows.config_loader import (
     CONFIG_LOCATIONS,

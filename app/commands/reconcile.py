@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from rapidvet.app.commands import exit_codes
 
 if TYPE_CHECKING:
-    from rapidvet.app.reconcile import ReconcileReport
+    from rapidvet.app.jobs.reconcile import ReconcileReport
 
 FORMATS = ("text", "json")
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -35,7 +35,7 @@ def age(text: str) -> timedelta:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "reconcile",
-        help="redeliver missed webhooks, re-evaluate stale pull requests",
+        help="redeliver missed webhooks, re-evaluate pull requests left behind",
         **exit_codes("done", "GitHub could not be reached or refused", "bad usage or settings"),
     )
     parser.add_argument(
@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
     import aiohttp
     from gidgethub import HTTPException
 
+    from rapidvet.app.jobs.reconcile import reconcile
     from rapidvet.app.logs import setup_logging
-    from rapidvet.app.reconcile import reconcile
     from rapidvet.app.settings import load_settings
     from rapidvet.app.store import open_store
 

@@ -11,11 +11,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from rapidvet.app.checkout.git import Repository
+from rapidvet.app.checkout.handbook import Page, pages
 from rapidvet.app.commands import exit_codes
 from rapidvet.app.commands.check import Handbooks, check_all, parse_today
 from rapidvet.app.errors import UsageError
-from rapidvet.app.git import Repository
-from rapidvet.app.handbook import Page, pages
 from rapidvet.checks.measures import (
     FRESH_DAYS,
     HandbookMeasures,

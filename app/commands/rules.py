@@ -7,9 +7,9 @@ import argparse
 import sys
 from textwrap import indent
 
+from rapidvet.app.checkout.formats import rule_url
 from rapidvet.app.commands import exit_codes
 from rapidvet.app.errors import UsageError
-from rapidvet.app.formats import rule_url
 from rapidvet.checks.rule_docs import RULE_DOCS
 from rapidvet.checks.rules import RULES, Rule
 from rapidvet.workflows.config_errors import suggestion

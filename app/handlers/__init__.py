@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from gidgethub import routing, sansio
 
-from rapidvet.app.handlers import checks, installation, merge_group, pull_request, push, review
+from rapidvet.app.handlers import installation, merge_group, pull_request, push, reruns, review
 
 router = routing.Router(
     pull_request.router,
     review.router,
-    checks.router,
+    reruns.router,
     installation.router,
     push.router,
     merge_group.router,

@@ -11,8 +11,8 @@ from typing import Any
 from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
-from rapidvet.app import snapshots
 from rapidvet.app.context import Context
+from rapidvet.app.handbook import snapshots
 
 router = routing.Router()
 

@@ -8,7 +8,7 @@ from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app.context import Context
-from rapidvet.app.merge_queue import check_group
+from rapidvet.app.pulls.merge_queue import check_group
 
 router = routing.Router()
 

@@ -7,9 +7,9 @@ from typing import Any
 from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
-from rapidvet.app import merge
 from rapidvet.app.context import Context
-from rapidvet.app.evaluation import evaluate, judged
+from rapidvet.app.pulls import merge
+from rapidvet.app.pulls.evaluation import evaluate, judged
 
 router = routing.Router()
 

@@ -11,10 +11,10 @@ from typing import Any
 from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
-from rapidvet.app import snapshots
 from rapidvet.app.context import Context
-from rapidvet.app.evaluation import evaluate
-from rapidvet.app.repo_files import owner_repo
+from rapidvet.app.github.files import owner_repo
+from rapidvet.app.handbook import snapshots
+from rapidvet.app.pulls.evaluation import evaluate
 from rapidvet.checks.layout import is_source
 from rapidvet.workflows.config_loader import CONFIG_LOCATIONS
 

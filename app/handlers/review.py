@@ -8,7 +8,7 @@ from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app.context import Context
-from rapidvet.app.evaluation import evaluate
+from rapidvet.app.pulls.evaluation import evaluate
 
 router = routing.Router()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rapidvet.app.check_runs import RAPID
+from rapidvet.app.pulls.check_runs import RAPID
 from rapidvet.workflows.config_errors import MAX_PROBLEMS
 from tests.e2e import CONFIG, FILES, open_handbook
 from tests.test_config_limits import alias_bomb, many_bad_holders

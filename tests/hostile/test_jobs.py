@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rapidvet.app.check_runs import RAPID, STRUCTURE
-from rapidvet.app.isolation import CheckPool, Limits, checked
+from rapidvet.app.jobs.isolation import CheckPool, Limits, checked
+from rapidvet.app.pulls.check_runs import RAPID, STRUCTURE
 from rapidvet.app.store import open_store
 from tests.e2e import PLAN, PLAN_PATH, REPO, Handbook, open_handbook
 from tests.service import signed

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rapidvet.app.check_runs import STRUCTURE
+from rapidvet.app.pulls.check_runs import STRUCTURE
 from rapidvet.checks.options import CheckOptions
 from rapidvet.checks.page import check_page
 from tests.bench_scripts import load_bench_script

@@ -15,13 +15,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from cryptography.fernet import Fernet
 
-from rapidvet.app import periodic
-from rapidvet.app.pages.auth import local_path
-from rapidvet.app.pages.session import COOKIE, cookie_key
-from rapidvet.app.pages.setup_code import FAILURE_SECONDS, FAILURES_ALLOWED
+from rapidvet.app.jobs import periodic
 from rapidvet.app.settings import Settings, SettingsError, load_settings
-from rapidvet.app.signins import SCOPE, SESSION_SECONDS, SignIns, Viewer
-from rapidvet.app.sqlite_store import SqliteStore
+from rapidvet.app.store.sqlite import SqliteStore
+from rapidvet.app.web.pages.auth import local_path
+from rapidvet.app.web.pages.session import COOKIE, cookie_key
+from rapidvet.app.web.pages.setup_code import FAILURE_SECONDS, FAILURES_ALLOWED
+from rapidvet.app.web.signins import SCOPE, SESSION_SECONDS, SignIns, Viewer
 from tests.page_client import (
     SETUP_CODE,
     Browser,

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from rapidvet.app.webhooks import BODY_SECONDS, LARGE_BODIES, MAX_BODY, SLOT_WAIT
+from rapidvet.app.web.webhooks import BODY_SECONDS, LARGE_BODIES, MAX_BODY, SLOT_WAIT
 from tests.service import Server, running_service, service_env, signed
 from tests.test_hostile_webhooks import address, answer_status, exchange, rss_mib
 from tests.test_service import PR_OPENED, post

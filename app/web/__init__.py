@@ -1,0 +1,1 @@
+"""The aiohttp application: webhooks in, health and metrics out, and the server-rendered pages."""
