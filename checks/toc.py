@@ -19,8 +19,6 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
-
 from rapidvet.checks.glob import Glob, Step, literal
 
 DEFAULT_SUMMARY = "SUMMARY.md"
@@ -69,6 +67,8 @@ def gitbook_summary_location(yaml_text: str) -> tuple[str, str]:
     Per GitBook, `structure.summary` is relative to `root`; both default to the repository
     root and SUMMARY.md. Invalid YAML or values fall back to the defaults.
     """
+    import yaml  # here: a handbook without a .gitbook.yaml never pays its ~10 ms import
+
     try:
         config: Any = yaml.safe_load(yaml_text)
     except yaml.YAMLError:
