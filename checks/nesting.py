@@ -14,6 +14,7 @@ _FENCES = ("```", "~~~")
 _BULLETS = "-*+"
 # The first characters of a line that opens a fence or a container, or is indented
 _OPENERS = frozenset(" \t>`~" + _BULLETS + "0123456789")
+_MARKS = " \t>.)" + _BULLETS + "0123456789"  # the characters of blanks and markers
 
 
 def _marker_end(line: str, start: int) -> int:
@@ -49,9 +50,10 @@ def line_depth(line: str) -> int:
     return depth + 2 * (indent // 2) if depth else 0
 
 
-def nesting_depth(text: str) -> int:
-    """The deepest line of the page outside fenced code."""
-    deepest = 0
+def nesting_depth(text: str, floor: int = 0) -> int:
+    """The depth of the deepest line of the page outside fenced code, or `floor` when none
+    is deeper: a line is measured only when its markers and indentation could be."""
+    deepest = floor
     fence = ""
     for line in text.splitlines():
         if fence:
@@ -63,5 +65,8 @@ def nesting_depth(text: str) -> int:
         if stripped.startswith(_FENCES):
             fence = stripped[:3]
             continue
-        deepest = max(deepest, line_depth(line))
+        # Each character before the text adds at most 4 (a tab of indentation), so a line
+        # whose markers and blanks are short cannot pass `deepest`.
+        if 4 * (len(line) - len(line.lstrip(_MARKS))) > deepest:
+            deepest = max(deepest, line_depth(line))
     return deepest

@@ -219,7 +219,7 @@ def check_page(text: str, path: str, options: CheckOptions) -> PageReport:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > options.max_page_bytes:
         return oversized_page(path, size, options)
-    depth = nesting_depth(text)
+    depth = nesting_depth(text, NESTING_LIMIT)
     if depth > NESTING_LIMIT:
         return too_deep_page(path, depth, options)
     blocks = parse_blocks(text, options.kinds) if may_hold_plan(text, options) else ()
