@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from itertools import pairwise
 
 from rapidvet.checks.dates import is_unset, parse_date, parse_period
@@ -258,12 +259,16 @@ _RAPID_RULES = {
 }
 
 
+# The six RAPID rules read a block's line one after another: parsed once for all of them.
+_rapid_line = lru_cache(maxsize=4)(parse_rapid_line)
+
+
 def _rapid_problems(code: str) -> Check:
     def check(block: Block, options: CheckOptions) -> Iterator[Hit]:
         row = block.row("rapid")
         if row is None or is_unset(row.value):
             return
-        for problem in parse_rapid_line(row.value).problems:
+        for problem in _rapid_line(row.value).problems:
             if _RAPID_RULES.get(problem.code) == code:
                 yield Hit(f"RAPID: {problem.message}", row.line, fix=_RAPID_FIX.get(code))
 
@@ -291,7 +296,7 @@ def _rapid_unknown_alias(block: Block, options: CheckOptions) -> Iterator[Hit]:
     row = block.row("rapid")
     if row is None or options.aliases is None:
         return
-    for holder in parse_rapid_line(row.value).holders:
+    for holder in _rapid_line(row.value).holders:
         if not holder.name.startswith("@") and holder.name not in options.aliases:
             yield Hit(
                 f'RAPID holder "{holder.name}" is not an alias in rapid.yml',
