@@ -190,8 +190,10 @@ class _Scanner:
             return False  # every rule but code declines an indented line
         if _Scanner.table in ends and self.table(n, end, True):
             return True
-        rules = _MARKED.get(self.char(n), ())
-        return any(rule in ends and rule(self, n, end, True) for rule in rules)
+        for rule in _MARKED.get(self.char(n), ()):
+            if rule in ends and rule(self, n, end, True):
+                return True
+        return False
 
     def child(self, text: str) -> None:
         """A block opens: when it is an item's first, its text is the item's."""
@@ -234,7 +236,8 @@ class _Scanner:
     # -- the rules, in markdown-it's order
 
     def table(self, start: int, end: int, silent: bool) -> bool:
-        if start + 2 > end:
+        # markdown-it reads the delimiter row first; a header without a pipe fails anyway
+        if start + 2 > end or "|" not in self.lines[start]:
             return False
         delimiter = start + 1
         if self.shift[delimiter] < self.blk or self.code_line(delimiter):
