@@ -115,11 +115,13 @@ def _delimiter_cell(text: str) -> bool:
 
 class _Scanner:
     def __init__(self, source: str) -> None:
-        self.src = source
         self.lines = source.split("\n")
-        if source.endswith("\n"):
-            self.lines.pop()  # markdown-it counts no line after a final newline
-        self.max = len(self.lines) if source else 0
+        # markdown-it counts no line after a final newline, nor a last line of blanks; the
+        # last line it counts then ends in a newline
+        self.last_newline = not self.lines[-1].strip(" ")
+        if self.last_newline:
+            self.lines.pop()
+        self.max = len(self.lines)
         self.shift = [len(line) - len(line.lstrip(" ")) for line in self.lines]
         self.blk = 0  # markdown-it's blkIndent
         self.list_indent = -1
@@ -161,8 +163,7 @@ class _Scanner:
                 first += 1
             parts.append(line[first:])
         text = "\n".join(parts)
-        # The last line's newline, when it has one in the source
-        has_newline = end < self.max or self.src.endswith("\n")
+        has_newline = end < self.max or self.last_newline  # the last line's, in the source
         return text + "\n" if last_newline and has_newline and parts else text
 
     def stops(self, n: int, end: int, ends: frozenset[_Rule]) -> bool:
@@ -300,11 +301,7 @@ class _Scanner:
             text, pos = self.lines[n], self.shift[n]
             if pos < len(text) and self.shift[n] < self.blk:
                 break
-            if pos >= len(text):
-                if n == self.max - 1 and not self.src.endswith("\n"):
-                    break  # markdown-it reads past the source's end here and stops
-                continue
-            if text[pos] != marker or self.code_line(n):
+            if pos >= len(text) or text[pos] != marker or self.code_line(n):
                 continue
             run = len(text) - pos - len(text[pos:].lstrip(marker))
             if run < length or text[pos + run :].strip(" "):
