@@ -166,6 +166,13 @@ class _Scanner:
         has_newline = end < self.max or self.last_newline  # the last line's, in the source
         return text + "\n" if last_newline and has_newline and parts else text
 
+    def text(self, begin: int, end: int) -> str:
+        """A paragraph's or setext heading's text, where it is kept: at the top level, or as
+        an item's first block."""
+        if self.depth and self.first_child is None:
+            return ""
+        return _trim(self.lines_text(begin, end, self.blk))
+
     def stops(self, n: int, end: int, ends: frozenset[_Rule]) -> bool:
         """Whether one of the rules `ends` (markdown-it's terminator rules of a construct)
         matches line `n` in silent mode. Silent rules change nothing, so only the ones
@@ -488,9 +495,9 @@ class _Scanner:
             if self.shift[n] - self.blk > 3:
                 n += 1
                 continue
-            if self.shift[n] >= self.blk:
+            if self.shift[n] >= self.blk and self.char(n) in ("-", "="):
                 rest = self.lines[n][self.shift[n] :]
-                if rest[0] in "-=" and not rest.lstrip(rest[0]).strip(" "):
+                if not rest.lstrip(rest[0]).strip(" "):
                     level = 1 if rest[0] == "=" else 2
                     break
             if self.stops(n, end, _ENDS_PARAGRAPH):
@@ -500,9 +507,8 @@ class _Scanner:
             # The paragraph rule, tried next, would stop where this did (no underline seen)
             self.prose_end = (start, n) if end == self.max else None
             return False
-        content = _trim(self.lines_text(start, n, self.blk))
         self.line = n + 1
-        self.emit("heading", start, n + 1, level, content)
+        self.emit("heading", start, n + 1, level, self.text(start, n))
         self.parent = old_parent
         return True
 
@@ -521,9 +527,8 @@ class _Scanner:
             if self.stops(n, end, _ENDS_PARAGRAPH):
                 break
             n += 1
-        content = _trim(self.lines_text(start, n, self.blk))
         self.line = n
-        self.emit("paragraph", start, n, content=content)
+        self.emit("paragraph", start, n, content=self.text(start, n))
         self.parent = old_parent
         return True
 
