@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fake_github.fixtures", "tests.browser"]
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["tests.support.fake_github.fixtures", "tests.support.browser"]
+
 CORPUS = Path(os.environ.get("RAPIDVET_CORPUS", ROOT.parent / "shared" / "corpus"))
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 NOBODY = 65534
 # What the tools step runs before it asks for root; sqlite3 and sudo are left out on purpose.
 TOOLS = ("bash", "dirname", "id", "apt-get", "apt-cache", "env", "head", "mkdir", "rm", "curl")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 LAYERS = ("checks", "workflows", "app")  # folders that install as rapidvet.<folder>
 COMMANDS = "rapidvet.app.commands"
 COMMAND_LINE = (COMMANDS, "rapidvet.app.cli")

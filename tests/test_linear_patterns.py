@@ -12,7 +12,6 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -27,10 +26,10 @@ from rapidvet.checks.toc import listed, toctree_paths
 from rapidvet.workflows.codeowners import pattern_matches
 from rapidvet.workflows.previous_versions import entries
 from rapidvet.workflows.roles import title_matches
-from tests.bench_scripts import load_bench_script
+from tests.support import ROOT
+from tests.support.bench_scripts import load_bench_script
 
 RATIO = 2.5
-ROOT = Path(__file__).resolve().parent.parent
 OPTIONS = CheckOptions(today=date(2020, 6, 1))
 HOSTILE = load_bench_script("hostile_inputs")
 SIZES = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 FIRST_BLOCK = re.compile(r"^```sh\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
 # `... && .venv/bin/rapidvet check ...  # exits 1: 3 errors, 4 warnings, ...`
 PROMISE = re.compile(

@@ -13,9 +13,9 @@ import pytest
 
 from rapidvet.app.pulls.check_runs import RAPID
 from rapidvet.workflows.config_errors import MAX_PROBLEMS
-from tests.e2e import CONFIG, FILES, open_handbook
-from tests.test_config_limits import alias_bomb, many_bad_holders
-from tests.test_hostile_webhooks import rss_mib
+from tests.app.web.test_hostile_webhooks import rss_mib
+from tests.support.e2e import CONFIG, FILES, open_handbook
+from tests.workflows.test_config_limits import alias_bomb, many_bad_holders
 
 RSS_LIMIT_MIB = 300
 SUMMARY_LIMIT = 2000  # characters: one problem, quoting a value's start at most

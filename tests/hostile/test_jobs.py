@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 from rapidvet.app.jobs.isolation import CheckPool, Limits, checked
 from rapidvet.app.pulls.check_runs import RAPID, STRUCTURE
 from rapidvet.app.store import open_store
-from tests.e2e import PLAN, PLAN_PATH, REPO, Handbook, open_handbook
-from tests.service import signed
-from tests.test_service import get, post
+from tests.app.web.test_service import get, post
+from tests.support.e2e import PLAN, PLAN_PATH, REPO, Handbook, open_handbook
+from tests.support.service import signed
 
 # A legitimate plan page of ~900 KB: judging it takes ~5 s of CPU and more than 40 MB of
 # address space on top of the checking process's own; an ordinary pull request's, under 3 MB.

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from rapidvet.app.pulls.check_runs import STRUCTURE
 from rapidvet.checks.options import CheckOptions
 from rapidvet.checks.page import check_page
-from tests.bench_scripts import load_bench_script
-from tests.e2e import PLAN_PATH, Handbook, open_handbook
+from tests.support.bench_scripts import load_bench_script
+from tests.support.e2e import PLAN_PATH, Handbook, open_handbook
 
 pytestmark = pytest.mark.slow
 

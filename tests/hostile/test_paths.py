@@ -11,8 +11,8 @@ from contextlib import ExitStack
 import pytest
 
 from rapidvet.checks.paths import shown
-from tests.e2e import PLAN, REPO, Handbook, create_handbook, open_handbook, stayed_home
-from tests.test_service import get
+from tests.app.web.test_service import get
+from tests.support.e2e import PLAN, REPO, Handbook, create_handbook, open_handbook, stayed_home
 
 SECRET_REPO = "acme/secret"
 SECRET_TITLE = "FY27 Zanzibar Takeover VPMOM"

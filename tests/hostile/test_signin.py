@@ -22,7 +22,8 @@ from rapidvet.app.web.pages.auth import local_path
 from rapidvet.app.web.pages.session import COOKIE, cookie_key
 from rapidvet.app.web.pages.setup_code import FAILURE_SECONDS, FAILURES_ALLOWED
 from rapidvet.app.web.signins import SCOPE, SESSION_SECONDS, SignIns, Viewer
-from tests.page_client import (
+from tests.app.web.test_pages_auth import REPO_PAGE, World, world  # noqa: F401  (the fixture)
+from tests.support.page_client import (
     SETUP_CODE,
     Browser,
     Page,
@@ -30,8 +31,7 @@ from tests.page_client import (
     register_app,
     unconfigured_env,
 )
-from tests.service import running_service
-from tests.test_pages_auth import REPO_PAGE, World, world  # noqa: F401  (the fixture)
+from tests.support.service import running_service
 
 # -- Row 5: where signing in leads back to ----------------------------------------------------
 

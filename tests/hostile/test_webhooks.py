@@ -18,11 +18,11 @@ import psycopg
 import pytest
 
 from rapidvet.app.web.webhooks import BODY_SECONDS, LARGE_BODIES, MAX_BODY, SLOT_WAIT
-from tests.service import Server, running_service, service_env, signed
-from tests.test_hostile_webhooks import address, answer_status, exchange, rss_mib
-from tests.test_service import PR_OPENED, post
+from tests.app.web.test_hostile_webhooks import address, answer_status, exchange, rss_mib
+from tests.app.web.test_service import PR_OPENED, post
+from tests.support.service import Server, running_service, service_env, signed
 
-pytest_plugins = ("tests.postgres",)
+pytest_plugins = ("tests.support.postgres",)
 
 RSS_LIMIT_MIB = 300
 NO_GITHUB = "http://127.0.0.1:9"  # the worker is off: only what the endpoint does matters
