@@ -31,6 +31,7 @@ from rapidvet.app.handbook.snapshots import (
     Snapshot,
     TocRecord,
 )
+from rapidvet.app.store.records import SNAPSHOT
 from rapidvet.app.store.sqlite import SqliteStore
 from rapidvet.app.web import pages_data
 
@@ -89,7 +90,7 @@ def synthetic_history(points: int = 1000) -> list[MeasurePoint]:
 def store_world(store: SqliteStore, pages: int, points: int) -> int:
     """Store the snapshot and history; the snapshot record's size in bytes."""
     raw = synthetic_snapshot(pages).to_json()
-    store.put_value(snapshots.SCOPE, REPO, raw)
+    SNAPSHOT.put(store, REPO, raw)
     for point in synthetic_history(points):
         snapshots.add_point(store, REPO, point)
     return len(raw.encode())

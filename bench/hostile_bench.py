@@ -40,11 +40,11 @@ from webhook_bench import BACKENDS, database, payload_body, percentile, postgres
 
 from rapidvet.checks.options import CheckOptions
 from rapidvet.checks.page import check_page
+from tests.app.web.test_service import post
+from tests.hostile.test_jobs import heavy_plan, probe_while_running
 from tests.support.e2e import FILES, PLAN_PATH, REPO, app_env, create_handbook, install_app
 from tests.support.fake_github import FakeGitHubProcess
-from tests.hostile.test_jobs import heavy_plan, probe_while_running
 from tests.support.service import running_service, signed
-from tests.app.web.test_service import post
 
 SIZES = (10_000, 100_000, 1_000_000)
 UNLIMITED = CheckOptions(date(2026, 11, 1), max_page_bytes=1 << 30)

@@ -62,11 +62,11 @@ sys.path.insert(0, str(ROOT))  # the tests' helpers: the real server, the fake G
 from check_bench import format_table, machine_busy_seconds, tree_pids, wait_until_quiet
 
 from rapidvet.app.store import JobCounts, open_store
+from tests.app.web.test_hostile_webhooks import cpu_seconds, rss_mib
 from tests.support.e2e import FILES, PLAN, PLAN_PATH, REPO, app_env, create_handbook, install_app
 from tests.support.fake_github import FakeGitHubProcess
 from tests.support.postgres import SERVER_URL, with_database
 from tests.support.service import Server, running_service, signed
-from tests.app.web.test_hostile_webhooks import cpu_seconds, rss_mib
 
 BACKENDS = ("sqlite", "postgresql")
 WORKERS = ("off", "on")

@@ -24,8 +24,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from rapidvet.app.github.auth import GitHubApp
 from rapidvet.app.settings import GENERATE_SECRET_KEY, PREFIX, Settings, SettingsError
 from rapidvet.app.store import Store
+from rapidvet.app.store.records import APP, CREDENTIALS
 
-SCOPE, KEY = "app", "credentials"  # the one record holding them
 POLL_SECONDS = 2.0
 log = logging.getLogger("rapidvet.credentials")
 
@@ -67,20 +67,19 @@ def save(store: Store, settings: Settings, credentials: AppCredentials) -> bool:
         "client_id": credentials.client_id,
         "sealed": _fernet(settings).encrypt(json.dumps(secrets).encode()).decode(),
     }
-    return store.claim_value(SCOPE, KEY, json.dumps(record))
+    return APP.claim(store, CREDENTIALS, record)
 
 
 def stored(store: Store, settings: Settings) -> AppCredentials | None:
     """The credentials in the database, None when it holds none."""
-    raw = store.get_value(SCOPE, KEY)
-    if raw is None:
+    record = APP.get(store, CREDENTIALS)
+    if record is None:
         return None
     if settings.secret_key is None:
         raise SettingsError(
             f"the database holds the App's credentials encrypted: set {PREFIX}SECRET_KEY to the"
             " key they were stored with"
         )
-    record = json.loads(raw)
     try:
         secrets = json.loads(_fernet(settings).decrypt(record["sealed"]))
     except InvalidToken:

@@ -10,8 +10,8 @@ what a plan is: when they change every page is read again; when only the roles c
 pages holding plans (for their D holder). The table of contents is read again only when one
 of its sources changed.
 
-Records: scope "snapshot" (key owner/repo) holds the snapshot as compact JSON; scope
-"measure_history" (same key) the measure after each snapshot, for the chart.
+Records (app/store/records.py): SNAPSHOT holds the snapshot as compact JSON, MEASURE_HISTORY
+the measure after each snapshot, for the chart; both keyed by "owner/repo".
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from rapidvet.app.handbook.unvetted_merges import PlanMerge
 from rapidvet.app.jobs.isolation import checked
 from rapidvet.app.pulls.inputs import bounded, parse_config
 from rapidvet.app.store import Store
+from rapidvet.app.store.records import MEASURE_HISTORY, SNAPSHOT
 from rapidvet.checks.layout import (
     GITBOOK_CONFIG,
     TocSources,
@@ -61,8 +62,6 @@ from rapidvet.workflows.rapid_config import RapidConfig
 from rapidvet.workflows.roles import block_roles
 
 log = logging.getLogger("rapidvet.snapshots")
-SCOPE = "snapshot"
-HISTORY = "measure_history"
 HISTORY_LIMIT = 1000  # points kept per repository: years of daily pushes
 REPO = "/repos/{owner}/{repo}"
 REF = "/repos/{owner}/{repo}/git/ref/{+ref}"
@@ -218,7 +217,7 @@ class Snapshot:
 
 
 def load(store: Store, repo: str) -> Snapshot | None:
-    raw = store.get_value(SCOPE, repo)
+    raw = SNAPSHOT.get(store, repo)
     return _decoded(raw) if raw else None
 
 
@@ -230,10 +229,9 @@ def _decoded(raw: str) -> Snapshot:
 
 
 def history(store: Store, repo: str) -> list[MeasurePoint]:
-    raw = store.get_value(HISTORY, repo)
     return [
         MeasurePoint(datetime.fromisoformat(at), commit, percent, plans, fresh, tuple(vetted_in))
-        for at, commit, percent, plans, fresh, vetted_in in json.loads(raw or "[]")
+        for at, commit, percent, plans, fresh, vetted_in in MEASURE_HISTORY.get(store, repo) or []
     ]
 
 
@@ -313,7 +311,7 @@ async def refresh(
     stored = load(store, repo)
     if stored is not None and stored.read_at > snapshot.read_at:
         return stored
-    store.put_value(SCOPE, repo, snapshot.to_json())
+    SNAPSHOT.put(store, repo, snapshot.to_json())
     measures = snapshot.measures(today)
     point = MeasurePoint(
         now,
@@ -329,9 +327,9 @@ async def refresh(
 
 def add_point(store: Store, repo: str, point: MeasurePoint) -> None:
     """Append to the measure history, keeping the latest HISTORY_LIMIT points."""
-    points = json.loads(store.get_value(HISTORY, repo) or "[]")
+    points = MEASURE_HISTORY.get(store, repo) or []
     points.append([point.at.isoformat(), *point[1:]])
-    store.put_value(HISTORY, repo, json.dumps(points[-HISTORY_LIMIT:], separators=(",", ":")))
+    MEASURE_HISTORY.put(store, repo, points[-HISTORY_LIMIT:])
 
 
 class _Reading:

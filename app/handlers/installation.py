@@ -4,7 +4,6 @@ for the dashboard."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +12,7 @@ from gidgethub.abc import GitHubAPI
 
 from rapidvet.app.context import Context
 from rapidvet.app.handbook import snapshots
+from rapidvet.app.store.records import INSTALLATION
 
 router = routing.Router()
 
@@ -27,16 +27,16 @@ async def installation_changed(event: sansio.Event, gh: GitHubAPI, context: Cont
     data: Any = event.data
     installation = data["installation"]
     key = str(installation["id"])
-    known = json.loads(context.store.get_value("installation", key) or "{}")
+    known = INSTALLATION.get(context.store, key) or {}
     if data.get("action") == "deleted":
-        context.store.put_value("installation", key, json.dumps({"deleted": True}))
+        INSTALLATION.put(context.store, key, {"deleted": True})
         return
     added = _names(data.get("repositories")) | _names(data.get("repositories_added"))
     removed = _names(data.get("repositories_removed"))
     repos = (set(known.get("repositories", [])) | added) - removed
     account = (installation.get("account") or {}).get("login")
     record = {"account": account, "repositories": sorted(repos)}
-    context.store.put_value("installation", key, json.dumps(record))
+    INSTALLATION.put(context.store, key, record)
     for repo in sorted(added - removed):
         branch = await snapshots.default_branch(gh, repo)
         await snapshots.refresh(gh, context.store, repo, branch, context.today(), datetime.now(UTC))

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from croniter import croniter
 
 from rapidvet.app.jobs.reconcile import scheduled
-from rapidvet.app.pulls import timeline
 from rapidvet.app.settings import Settings
 from rapidvet.app.store import Store
+from rapidvet.app.store.records import TIMELINE_DELIVERY
 from rapidvet.app.web import signins
 
 log = logging.getLogger("rapidvet.periodic")
@@ -36,7 +36,7 @@ async def prune(store: Store, settings: Settings) -> None:
     removed = store.prune(settings.retention_days)
     # Each delivery's claim on its timeline entry goes when the delivery would: a job that
     # old has finished, and no try of it is left to note it twice.
-    store.drop_values(timeline.NOTED, settings.retention_days)
+    TIMELINE_DELIVERY.drop(store, settings.retention_days)
     signins.prune(store)  # sessions signed out or expired
     log.info("pruned %d deliveries older than %d days", removed, settings.retention_days)
 

@@ -38,6 +38,7 @@ from rapidvet.app.github.credentials import app_settings
 from rapidvet.app.github.files import owner_repo
 from rapidvet.app.settings import Settings
 from rapidvet.app.store import Delivery, Job, Store, key_parts
+from rapidvet.app.store.records import LAST_EVALUATION, LAST_EVENT, LAST_RUN, RECONCILE, SWEPT
 
 log = logging.getLogger("rapidvet.reconcile")
 DELIVERIES = "/app/hook/deliveries{?per_page}"
@@ -48,12 +49,7 @@ MAX_REEVALUATIONS = 100  # per run, likewise
 HISTORY = timedelta(days=3)  # how far back GitHub lists deliveries
 FIRST_LOOK_BACK = timedelta(hours=1)  # the scheduled run's window when it never ran before
 OVERLAP = timedelta(minutes=5)  # an attempt under way at the last run is listed only later
-# Records: scope, and the key is the pull request's job key ("owner/repo#12").
-LAST_EVENT = "last_event"  # {"at": ISO time, "installation": id}
-LAST_EVALUATION = "last_evaluation"  # ISO time the evaluation began reading
-SWEPT = "swept"  # the LAST_EVENT time the sweep last looked at
 REEVALUATION = "reconcile:"  # the id prefix of the sweep's deliveries
-LAST_RUN = ("reconcile", "last_run")  # when the scheduled run last succeeded
 
 
 def note_event(store: Store, job: Job) -> None:
@@ -62,16 +58,17 @@ def note_event(store: Store, job: Job) -> None:
     _, number = key_parts(job.key)
     if number is None or job.installation is None:
         return
-    noted = store.get_value(LAST_EVENT, job.key)
-    if noted is not None and datetime.fromisoformat(json.loads(noted)["at"]) >= job.received:
+    noted = LAST_EVENT.get(store, job.key)
+    if noted is not None and datetime.fromisoformat(noted["at"]) >= job.received:
         return
-    event = {"at": job.received.isoformat(), "installation": job.installation}
-    store.put_value(LAST_EVENT, job.key, json.dumps(event))
+    LAST_EVENT.put(
+        store, job.key, {"at": job.received.isoformat(), "installation": job.installation}
+    )
 
 
 def note_evaluation(store: Store, key: str, started: datetime) -> None:
     """Remember that a pull request was evaluated on what GitHub said at `started`."""
-    store.put_value(LAST_EVALUATION, key, started.isoformat())
+    LAST_EVALUATION.put(store, key, started)
 
 
 @dataclass(frozen=True)
@@ -174,15 +171,14 @@ async def redeliver(gh: GitHubAPI, store: Store, outcome: ReconcileReport) -> No
 def behind(store: Store) -> list[Unevaluated]:
     """Pull requests whose last event came after their last evaluation began (or that were
     never evaluated), but for those the sweep already looked at for that event."""
-    evaluated, swept = store.values(LAST_EVALUATION), store.values(SWEPT)
+    evaluated, swept = LAST_EVALUATION.all(store), SWEPT.all(store)
     found = []
-    for key, value in sorted(store.values(LAST_EVENT).items()):
-        event = json.loads(value)
+    for key, event in sorted(LAST_EVENT.all(store).items()):
         repo, number = key_parts(key)
         last = evaluated.get(key)
         if repo is None or number is None or swept.get(key) == event["at"]:
             continue
-        if last is None or datetime.fromisoformat(last) < datetime.fromisoformat(event["at"]):
+        if last is None or last < datetime.fromisoformat(event["at"]):
             found.append(Unevaluated(key, repo, number, int(event["installation"]), event["at"]))
     return found
 
@@ -233,7 +229,7 @@ async def sweep(github: GitHubApp, store: Store, outcome: ReconcileReport) -> No
             store.add_delivery(reevaluation(pull))
             log.info("re-evaluation queued", extra={"repo": pull.repo, "pr": pull.number})
             outcome.queued.append(pull.key)
-        store.put_value(SWEPT, pull.key, pull.event_at)
+        SWEPT.put(store, pull.key, pull.event_at)
 
 
 async def reconcile(settings: Settings, store: Store, since: datetime) -> ReconcileReport:
@@ -253,17 +249,17 @@ async def reconcile(settings: Settings, store: Store, since: datetime) -> Reconc
 def scheduled_since(store: Store, now: datetime) -> datetime:
     """From a little before the last successful scheduled run, so that a run after the whole
     service was down covers the outage; at most as far back as GitHub lists."""
-    last = store.get_value(*LAST_RUN)
+    last = RECONCILE.get(store, LAST_RUN)
     if last is None:
         return now - FIRST_LOOK_BACK
-    return max(datetime.fromisoformat(last) - OVERLAP, now - HISTORY)
+    return max(last - OVERLAP, now - HISTORY)
 
 
 async def scheduled(store: Store, settings: Settings) -> None:
     """The PERIODIC entry."""
     now = datetime.now(UTC)
     outcome = await reconcile(settings, store, scheduled_since(store, now))
-    store.put_value(*LAST_RUN, now.isoformat())
+    RECONCILE.put(store, LAST_RUN, now)
     busy = outcome.redelivered or outcome.queued  # a quiet run every five minutes is no news
     log.log(
         logging.INFO if busy else logging.DEBUG,

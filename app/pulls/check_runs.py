@@ -15,6 +15,7 @@ from gidgethub.abc import GitHubAPI
 from rapidvet.app.github.files import owner_repo
 from rapidvet.app.pulls import timeline
 from rapidvet.app.store import Store
+from rapidvet.app.store.records import CHECK_RUN, CHECK_RUN_INTENT, check_run_key
 
 STRUCTURE = "VPMOM structure"
 RAPID = "RAPID review"
@@ -73,9 +74,9 @@ async def publish(
     gh: GitHubAPI, store: Store, repo: str, head_sha: str, run: CheckRun, details_url: str
 ) -> int:
     """Create the check run for this commit, or update the one already there; its id."""
-    key = f"{repo}@{head_sha}:{run.name}"
-    known = store.get_value("check_run", key)
-    if known is None and not store.claim_value("check_run_intent", key, "1"):
+    key = check_run_key(repo, head_sha, run.name)
+    known = CHECK_RUN.get(store, key)
+    if known is None and not CHECK_RUN_INTENT.claim(store, key):
         # An earlier try got as far as creating it: find it rather than make a second.
         known = await _existing(gh, repo, head_sha, run.name)
     output = {"title": run.title, "summary": fit(run.summary), "text": fit(run.text)}
@@ -85,7 +86,7 @@ async def publish(
             UPDATE, {**owner_repo(repo), "check_run_id": known}, data={**body, "output": output}
         )
         timeline.check_run(store, repo, head_sha, updated, created=False)
-        return int(known)
+        return known
     first, rest = (
         run.annotations[:ANNOTATIONS_PER_REQUEST],
         run.annotations[ANNOTATIONS_PER_REQUEST:],
@@ -103,7 +104,7 @@ async def publish(
         },
     )
     check_run_id = int(created["id"])
-    store.put_value("check_run", key, str(check_run_id))
+    CHECK_RUN.put(store, key, check_run_id)
     timeline.check_run(store, repo, head_sha, created, created=True)
     for start in range(0, len(rest), ANNOTATIONS_PER_REQUEST):
         chunk = rest[start : start + ANNOTATIONS_PER_REQUEST]
@@ -117,11 +118,11 @@ async def publish(
     return check_run_id
 
 
-async def _existing(gh: GitHubAPI, repo: str, head_sha: str, name: str) -> str | None:
+async def _existing(gh: GitHubAPI, repo: str, head_sha: str, name: str) -> int | None:
     data: Any = await gh.getitem(FOR_REF, {**owner_repo(repo), "ref": head_sha, "check_name": name})
     ours = [r for r in data.get("check_runs", []) if r.get("external_id") == f"rapidvet:{name}"]
-    return str(min(r["id"] for r in ours)) if ours else None
+    return int(min(r["id"] for r in ours)) if ours else None
 
 
 def done(store: Store, repo: str, head_sha: str, name: str) -> bool:
-    return store.get_value("check_run", f"{repo}@{head_sha}:{name}") is not None
+    return CHECK_RUN.get(store, check_run_key(repo, head_sha, name)) is not None

@@ -7,7 +7,6 @@ turns the judgement into check runs and reviewer requests.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -31,6 +30,7 @@ from rapidvet.app.pulls.inputs import (
     unread_findings,
 )
 from rapidvet.app.store import Store
+from rapidvet.app.store.records import ASKED, EVALUATION, JsonObject, asked_key, pull_key
 from rapidvet.checks.model import Finding, Severity
 from rapidvet.checks.page import check_page
 from rapidvet.workflows.approval import Conclusion
@@ -43,12 +43,9 @@ from rapidvet.workflows.reviews import Review
 
 log = logging.getLogger("rapidvet.evaluation")
 # Records scope of the last evaluation of each pull request ("owner/repo#n"), for its page.
-SUMMARIES = "evaluation"
 REQUEST_REVIEWERS = "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers"
 TEAM_REPOSITORY = "/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-# Records, per pull request, holder and content of the plans, whether the holder was asked to
-# review (WAS_ASKED) or why GitHub would not let rapidvet ask them.
-ASKED = "asked"
+# What an ASKED record holds when the holder was asked to review (else why GitHub refused).
 WAS_ASKED = "1"
 NO_ACCESS = (
     "the team has no access to {repo}, so GitHub refuses to request its review. Give it read "
@@ -148,7 +145,7 @@ async def judged(
         for run in gave_up_runs(gave_up.reason):
             await publish(gh, context.store, pull.repo, pull.head_sha, run, details)
         # Evaluated as far as the reconciler is concerned: sweeping it again would give up again.
-        note_evaluation(context.store, f"{pull.repo}#{pull.number}", gave_up.started)
+        note_evaluation(context.store, pull_key(pull.repo, pull.number), gave_up.started)
         return None
 
 
@@ -181,8 +178,8 @@ async def report(
     rapid = rapid_run(evaluation)
     rapid = replace(rapid, summary=rapid.summary + refusals_note(refused))
     await publish(gh, store, pull.repo, pull.head_sha, rapid, details)
-    key = f"{pull.repo}#{pull.number}"
-    store.put_value(SUMMARIES, key, summary_json(evaluation))
+    key = pull_key(pull.repo, pull.number)
+    EVALUATION.put(store, key, summary_json(evaluation))
     note_evaluation(store, key, evaluation.started)
     timeline.evaluated(store, pull, evaluation.decision)
 
@@ -292,12 +289,12 @@ async def request_reviewers(gh: GitHubAPI, store: Store, evaluation: Evaluation)
     teams = list(asks.blocking.teams) + (list(asks.input.teams) if policy.request_input else [])
     # A name is "@login" for a user, the slug for a team, as the "asked" records key them.
     names = [f"@{u}" for u in dict.fromkeys(users)] + list(dict.fromkeys(teams))
-    scope, content = f"{pull.repo}#{pull.number}", content_key(evaluation)
+    content = content_key(evaluation)
 
     def key(name: str) -> str:
-        return f"{scope}:{name}:{content}"
+        return asked_key(pull.repo, pull.number, name, content)
 
-    new = [name for name in names if store.get_value(ASKED, key(name)) is None]
+    new = [name for name in names if ASKED.get(store, key(name)) is None]
     if new:
         refused = await _ask(gh, pull.repo, pull.number, new)
         asked = [name for name in new if name not in refused]
@@ -309,9 +306,9 @@ async def request_reviewers(gh: GitHubAPI, store: Store, evaluation: Evaluation)
                 [name for name in asked if not name.startswith("@")],
             )
         for name in new:
-            store.put_value(ASKED, key(name), refused.get(name, WAS_ASKED))
+            ASKED.put(store, key(name), refused.get(name, WAS_ASKED))
     owner = owner_repo(pull.repo)["owner"]
-    outcomes = {name: store.get_value(ASKED, key(name)) for name in names}
+    outcomes = {name: ASKED.get(store, key(name)) for name in names}
     return {
         name if name.startswith("@") else f"@{owner}/{name}": outcome
         for name, outcome in outcomes.items()
@@ -370,84 +367,82 @@ async def _post_requests(gh: GitHubAPI, repo: str, number: int, names: list[str]
     return {}
 
 
-def summary_json(evaluation: Evaluation) -> str:
+def summary_json(evaluation: Evaluation) -> JsonObject:
     """What the pages show later without asking GitHub again."""
     decision, pull = evaluation.decision, evaluation.inputs.pull
-    return json.dumps(
-        {
-            "head_sha": pull.head_sha,
-            "conclusion": str(decision.conclusion),
-            "title": decision.title,
-            "pull": {
-                "number": pull.number,
-                "url": pull.html_url,
-                "author": pull.author,
-                "base_sha": pull.base_sha,
-                "base_ref": pull.base_ref,
-            },
-            "blocks": [
-                {
-                    "path": b.path,
-                    "title": b.block.title,
-                    "line": b.block.line,
-                    "end_line": b.block.end_line,
-                    "change": str(b.change),
-                }
-                for b in evaluation.blocks
-            ],
-            "rows": [
-                {
-                    "path": r.block.path,
-                    "block": r.block.block.title,
-                    "line": r.block.block.line,
-                    "role": r.role,
-                    "holder": r.holder.name,
-                    "handle": r.holder.handle,
-                    "required": r.required,
-                    "state": str(r.state),
-                    "reviewer": r.review.user if r.review else None,
-                    "review": _review_json(r.review),
-                    "by_author": r.by_author,
-                    "waiting_on": list(r.waiting_on),
-                }
-                for r in decision.rows
-            ],
-            "unblocks": [
-                {
-                    "reviewer": u.reviewer.name,
-                    "handle": u.reviewer.handle,
-                    "completes": u.completes,
-                    "rows": [
-                        {"path": r.block.path, "block": r.block.block.title, "role": r.role}
-                        for r in u.rows
-                    ],
-                }
-                for u in decision.unblocks
-            ],
-            "findings": [
-                {
-                    "path": p,
-                    "line": f.line,
-                    "end_line": f.end_line,
-                    "rule": f.rule,
-                    "severity": str(f.severity),
-                    "message": f.message,
-                    "fix": f.fix,
-                }
-                for p, f in evaluation.findings
-            ],
-            "notes": [
-                {
-                    "code": n.code,
-                    "severity": str(n.severity),
-                    "message": n.message,
-                    "path": n.path,
-                    "line": n.line,
-                }
-                for n in decision.notes
-            ],
-        }
-    )
+    return {
+        "head_sha": pull.head_sha,
+        "conclusion": str(decision.conclusion),
+        "title": decision.title,
+        "pull": {
+            "number": pull.number,
+            "url": pull.html_url,
+            "author": pull.author,
+            "base_sha": pull.base_sha,
+            "base_ref": pull.base_ref,
+        },
+        "blocks": [
+            {
+                "path": b.path,
+                "title": b.block.title,
+                "line": b.block.line,
+                "end_line": b.block.end_line,
+                "change": str(b.change),
+            }
+            for b in evaluation.blocks
+        ],
+        "rows": [
+            {
+                "path": r.block.path,
+                "block": r.block.block.title,
+                "line": r.block.block.line,
+                "role": r.role,
+                "holder": r.holder.name,
+                "handle": r.holder.handle,
+                "required": r.required,
+                "state": str(r.state),
+                "reviewer": r.review.user if r.review else None,
+                "review": _review_json(r.review),
+                "by_author": r.by_author,
+                "waiting_on": list(r.waiting_on),
+            }
+            for r in decision.rows
+        ],
+        "unblocks": [
+            {
+                "reviewer": u.reviewer.name,
+                "handle": u.reviewer.handle,
+                "completes": u.completes,
+                "rows": [
+                    {"path": r.block.path, "block": r.block.block.title, "role": r.role}
+                    for r in u.rows
+                ],
+            }
+            for u in decision.unblocks
+        ],
+        "findings": [
+            {
+                "path": p,
+                "line": f.line,
+                "end_line": f.end_line,
+                "rule": f.rule,
+                "severity": str(f.severity),
+                "message": f.message,
+                "fix": f.fix,
+            }
+            for p, f in evaluation.findings
+        ],
+        "notes": [
+            {
+                "code": n.code,
+                "severity": str(n.severity),
+                "message": n.message,
+                "path": n.path,
+                "line": n.line,
+            }
+            for n in decision.notes
+        ],
+    }
 
 
 def _review_json(review: Review | None) -> dict[str, object] | None:

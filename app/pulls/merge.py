@@ -10,10 +10,9 @@ marker and is looked for before posting.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -27,6 +26,7 @@ from rapidvet.app.jobs.isolation import checked
 from rapidvet.app.pulls import timeline
 from rapidvet.app.pulls.evaluation import Evaluation
 from rapidvet.app.store import Store
+from rapidvet.app.store.records import MERGE_COMMENT_INTENT, MERGE_RECORD, merge_key
 from rapidvet.checks.model import Severity
 from rapidvet.checks.paths import url_path
 from rapidvet.workflows.merge_message import merge_record_marker
@@ -78,29 +78,26 @@ class Progress:
     refused: str | None = None  # why the base branch refused a direct record, if it did
 
     @classmethod
-    def load(cls, raw: str | None) -> Progress:
-        return cls(**json.loads(raw)) if raw else cls()
+    def of(cls, store: Store, key: str) -> Progress:
+        """The progress kept for a merge (merge_key), or none yet."""
+        return cls(**(MERGE_RECORD.get(store, key) or {}))
 
-    def dumps(self) -> str:
-        return json.dumps({"commit": self.commit, "comment": self.comment, "refused": self.refused})
-
-
-def _key(repo: str, number: int, merge_sha: str) -> str:
-    return f"{repo}#{number}@{merge_sha}"
+    def keep(self, store: Store, key: str) -> None:
+        MERGE_RECORD.put(store, key, asdict(self))
 
 
 def recorded(store: Store, repo: str, pull: dict[str, Any]) -> bool:
     """Whether this merged pull request's record and comment are done (a redelivery)."""
-    progress = store.get_value("merge_record", _key(repo, pull["number"], pull["merge_commit_sha"]))
-    return Progress.load(progress).comment is not None
+    key = merge_key(repo, pull["number"], pull["merge_commit_sha"])
+    return Progress.of(store, key).comment is not None
 
 
 async def record(gh: GitHubAPI, store: Store, evaluation: Evaluation, web_url: str) -> Progress:
     pull = evaluation.inputs.pull
     if not pull.merged or pull.merge_sha is None or pull.merged_at is None:
         return Progress()
-    key = _key(pull.repo, pull.number, pull.merge_sha)
-    progress = Progress.load(store.get_value("merge_record", key))
+    key = merge_key(pull.repo, pull.number, pull.merge_sha)
+    progress = Progress.of(store, key)
     if progress.comment is not None:
         return progress
     config = evaluation.inputs.config.config
@@ -124,16 +121,16 @@ async def record(gh: GitHubAPI, store: Store, evaluation: Evaluation, web_url: s
             outcome = await _write(gh, evaluation, merged, decisions, progress, mode == "direct")
         except MergeRecordFailed as err:
             failure = str(err)
-        store.put_value("merge_record", key, progress.dumps())
+        progress.keep(store, key)
     if outcome is None:
         outcome = await _current_record(gh, evaluation, merged, decisions)
     _keep_merges(store, pull.base_ref, merged, decisions, outcome)
     body = outcome.comment + _refused_note(pull.base_ref, _follow_up_name(evaluation), progress)
     if failure is not None:
         body += f"\n\n**Not recorded:** {failure}"
-    first_try = store.claim_value("merge_comment_intent", key, "1")
+    first_try = MERGE_COMMENT_INTENT.claim(store, key)
     progress.comment = await _comment_once(gh, pull.repo, pull.number, merged, body, first_try)
-    store.put_value("merge_record", key, progress.dumps())
+    progress.keep(store, key)
     timeline.merge_recorded(
         store, pull, progress.commit, progress.comment, web_url, refused=progress.refused
     )

@@ -15,7 +15,6 @@ passes only when each of them passes: a pull request changed after its approvals
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,8 @@ from gidgethub.abc import GitHubAPI
 from rapidvet.app.context import Context
 from rapidvet.app.github.files import owner_repo
 from rapidvet.app.pulls.check_runs import RAPID, STRUCTURE, CheckRun, publish
-from rapidvet.app.pulls.evaluation import SUMMARIES, evaluate
+from rapidvet.app.pulls.evaluation import evaluate
+from rapidvet.app.store.records import EVALUATION, pull_key
 from rapidvet.checks.paths import url_path
 
 QUEUE_REF = re.compile(r"refs/heads/gh-readonly-queue/(.+)/pr-([0-9]{1,9})-[0-9a-f]{40}")
@@ -127,8 +127,7 @@ async def verdict(gh: GitHubAPI, context: Context, repo: str, number: int) -> Ve
 
 
 def _summary(context: Context, repo: str, number: int) -> dict[str, Any]:
-    stored = context.store.get_value(SUMMARIES, f"{repo}#{number}")
-    return dict(json.loads(stored)) if stored else {}
+    return EVALUATION.get(context.store, pull_key(repo, number)) or {}
 
 
 def group_run(name: str, verdicts: list[Verdict]) -> CheckRun:

@@ -11,18 +11,21 @@ theirs are kept under the commit and read for each head the pull request's evalu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from rapidvet.app.pulls.inputs import PullInfo
 from rapidvet.app.store import Job, Store, key_parts
+from rapidvet.app.store.records import (
+    TIMELINE,
+    TIMELINE_DELIVERY,
+    TIMELINE_SIZE,
+    commit_key,
+    entry_key,
+    pull_key,
+)
 from rapidvet.workflows.decision import Decision
-
-SCOPE = "timeline"  # key "<subject>:<n>": the n-th event, as JSON
-SIZE = "timeline_size"  # key "<subject>": a lower bound of the number of events
-NOTED = "timeline_delivery"  # key: a delivery id whose arrival is in its timeline
 
 DELIVERY = "delivery"
 EVALUATION = "evaluation"
@@ -35,40 +38,31 @@ MERGE_REFUSED = "merge_refused"
 Event = dict[str, Any]
 
 
-def pull_subject(repo: str, number: int) -> str:
-    """A pull request's subject: the same text as its job key."""
-    return f"{repo}#{number}"
-
-
-def commit_subject(repo: str, sha: str) -> str:
-    return f"{repo}@{sha}"
-
-
 def append(
     store: Store, subject: str, kind: str, at: datetime | None = None, **fields: Any
 ) -> None:
     """Add an event that happened `at` (now unless given)."""
     when = at or datetime.now(UTC)
-    event = json.dumps({"at": when.isoformat(), "kind": kind, **fields})
-    index = int(store.get_value(SIZE, subject) or 0)
-    while not store.claim_value(SCOPE, f"{subject}:{index}", event):
+    event = {"at": when.isoformat(), "kind": kind, **fields}
+    index = TIMELINE_SIZE.get(store, subject) or 0
+    while not TIMELINE.claim(store, entry_key(subject, index), event):
         index += 1
-    store.put_value(SIZE, subject, str(index + 1))
+    TIMELINE_SIZE.put(store, subject, index + 1)
 
 
 def events(store: Store, subject: str) -> list[Event]:
     """A subject's events in the order they were appended."""
     found: list[Event] = []
-    while (raw := store.get_value(SCOPE, f"{subject}:{len(found)}")) is not None:
-        found.append(json.loads(raw))
+    while (event := TIMELINE.get(store, entry_key(subject, len(found)))) is not None:
+        found.append(event)
     return found
 
 
 def pull_events(store: Store, repo: str, number: int) -> list[Event]:
     """A pull request's events and the check runs of every head it was evaluated at, by time."""
-    own = events(store, pull_subject(repo, number))
+    own = events(store, pull_key(repo, number))
     heads = dict.fromkeys(e["head_sha"] for e in own if e["kind"] == EVALUATION)
-    runs = [e for sha in heads for e in events(store, commit_subject(repo, sha))]
+    runs = [e for sha in heads for e in events(store, commit_key(repo, sha))]
     return sorted(own + runs, key=lambda e: str(e["at"]))
 
 
@@ -79,7 +73,7 @@ def delivery_received(store: Store, job: Job) -> None:
     """The delivery of a job whose key names a pull request ("owner/repo#12"), once however
     often the job is tried."""
     _, number = key_parts(job.key)
-    if number is not None and store.claim_value(NOTED, job.delivery_id, ""):
+    if number is not None and TIMELINE_DELIVERY.claim(store, job.delivery_id):
         append(
             store,
             job.key,
@@ -94,7 +88,7 @@ def delivery_received(store: Store, job: Job) -> None:
 def evaluated(store: Store, pull: PullInfo, decision: Decision) -> None:
     append(
         store,
-        pull_subject(pull.repo, pull.number),
+        pull_key(pull.repo, pull.number),
         EVALUATION,
         head_sha=pull.head_sha,
         conclusion=str(decision.conclusion),
@@ -106,7 +100,7 @@ def check_run(store: Store, repo: str, head_sha: str, answer: Any, *, created: b
     """`answer`: the check run as GitHub returned it from the create or update call."""
     append(
         store,
-        commit_subject(repo, head_sha),
+        commit_key(repo, head_sha),
         CHECK_RUN,
         name=answer.get("name"),
         id=answer.get("id"),
@@ -119,9 +113,7 @@ def check_run(store: Store, repo: str, head_sha: str, answer: Any, *, created: b
 def reviewers_requested(
     store: Store, pull: PullInfo, users: Sequence[str], teams: Sequence[str]
 ) -> None:
-    append(
-        store, pull_subject(pull.repo, pull.number), REVIEWERS, users=list(users), teams=list(teams)
-    )
+    append(store, pull_key(pull.repo, pull.number), REVIEWERS, users=list(users), teams=list(teams))
 
 
 def merge_recorded(
@@ -136,7 +128,7 @@ def merge_recorded(
     """The merge record's commit (none in mode `off`, or when it could not be written) and
     its decision comment; `refused`: why the base branch refused the direct record, which
     went to a follow-up pull request instead."""
-    subject = pull_subject(pull.repo, pull.number)
+    subject = pull_key(pull.repo, pull.number)
     if refused is not None:
         append(store, subject, MERGE_REFUSED, branch=pull.base_ref, reason=refused.strip())
     if commit is not None:

@@ -75,7 +75,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def pull_details(
     repo: str,
     number: int,
-    summary: str | None,
+    summary: Mapping[str, Any] | None,
     events: Sequence[Mapping[str, Any]],
     *,
     web_url: str,
@@ -84,7 +84,7 @@ def pull_details(
     `events`: `timeline.pull_events` of the pull request."""
     if summary is None:
         return _not_found(f"rapidvet has not seen pull request #{number} of {repo}.")
-    data = json.loads(summary)
+    data = summary
     # Summaries stored before the details page existed lack the pull request, blocks,
     # unblocks, notes and reviews: those parts are left empty.
     pull = data.get("pull", {})

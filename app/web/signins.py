@@ -1,8 +1,8 @@
-"""Who is signed in to the pages, kept on the server: one record per browser session in the
-store's records (scope `signin`), keyed by a digest of the session id the cookie carries. The
-record holds the user's login and GitHub token, sealed with RAPIDVET_SECRET_KEY (Fernet) as the
-App's secrets are. Signing out ends the record, so a copied cookie is worth nothing afterwards;
-the periodic prune drops records older than a session lasts.
+"""Who is signed in to the pages, kept on the server: one record per browser session (SIGNIN,
+app/store/records.py), keyed by a digest of the session id the cookie carries. The record holds
+the user's login and GitHub token, sealed with RAPIDVET_SECRET_KEY (Fernet) as the App's
+secrets are. Signing out ends the record, so a copied cookie is worth nothing afterwards; the
+periodic prune drops records older than a session lasts.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from rapidvet.app.settings import Settings
 from rapidvet.app.store import Store
+from rapidvet.app.store.records import SIGNIN
 
-SCOPE = "signin"
 SESSION_SECONDS = 8 * 3600  # as long as GitHub's user access tokens last
 ENDED = ""  # what signing out leaves of a record until the prune takes it
 
@@ -52,12 +52,12 @@ class SignIns:
         sealed = self.fernet.encrypt(
             json.dumps({"login": user.login, "token": user.token}).encode()
         )
-        self.store.put_value(SCOPE, _record_key(session_id), sealed.decode())
+        SIGNIN.put(self.store, _record_key(session_id), sealed.decode())
         return session_id
 
     def find(self, session_id: str) -> Viewer | None:
         """Who `session_id` signed in, while that session has neither ended nor expired."""
-        sealed = self.store.get_value(SCOPE, _record_key(session_id))
+        sealed = SIGNIN.get(self.store, _record_key(session_id))
         if not sealed:
             return None
         try:
@@ -68,7 +68,7 @@ class SignIns:
         return Viewer(found["login"], found["token"])
 
     def end(self, session_id: str) -> None:
-        self.store.put_value(SCOPE, _record_key(session_id), ENDED)
+        SIGNIN.put(self.store, _record_key(session_id), ENDED)
 
 
 def _record_key(session_id: str) -> str:
@@ -78,4 +78,4 @@ def _record_key(session_id: str) -> str:
 
 def prune(store: Store) -> int:
     """Drop the records of sessions that ended or expired; the count removed."""
-    return store.drop_values(SCOPE, SESSION_SECONDS / 86400)
+    return SIGNIN.drop(store, SESSION_SECONDS / 86400)

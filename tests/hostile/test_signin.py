@@ -17,11 +17,12 @@ from cryptography.fernet import Fernet
 
 from rapidvet.app.jobs import periodic
 from rapidvet.app.settings import Settings, SettingsError, load_settings
+from rapidvet.app.store.records import SIGNIN
 from rapidvet.app.store.sqlite import SqliteStore
 from rapidvet.app.web.pages.auth import local_path
 from rapidvet.app.web.pages.session import COOKIE, cookie_key
 from rapidvet.app.web.pages.setup_code import FAILURE_SECONDS, FAILURES_ALLOWED
-from rapidvet.app.web.signins import SCOPE, SESSION_SECONDS, SignIns, Viewer
+from rapidvet.app.web.signins import SESSION_SECONDS, SignIns, Viewer
 from tests.app.web.test_pages_auth import REPO_PAGE, World, world  # noqa: F401  (the fixture)
 from tests.support.page_client import (
     SETUP_CODE,
@@ -180,7 +181,9 @@ def test_the_github_token_stays_on_the_server_sealed(world):  # noqa: F811
     in_cookie = cookie_fernet.decrypt(session_cookie(dee)).decode()
     assert token not in in_cookie and "dee" not in in_cookie
     with sqlite3.connect(world.server.database) as db:
-        sealed = [v for (v,) in db.execute("SELECT value FROM records WHERE scope = ?", (SCOPE,))]
+        sealed = [
+            v for (v,) in db.execute("SELECT value FROM records WHERE scope = ?", (SIGNIN.scope,))
+        ]
     assert len(sealed) == 1 and token not in sealed[0] and "dee" not in sealed[0]
 
 
@@ -196,7 +199,7 @@ def test_sign_ins_expire_and_are_pruned(tmp_path):
     store.db.execute("UPDATE records SET updated_at = updated_at - ?", (SESSION_SECONDS + 1,))
     kept = SignIns(store, fernet).begin(Viewer("lee", "ghu_kept"))
     asyncio.run(periodic.prune(store, Settings()))
-    assert len(store.values(SCOPE)) == 1
+    assert len(SIGNIN.all(store)) == 1
     assert SignIns(store, fernet).find(kept) == Viewer("lee", "ghu_kept")
     store.close()
 

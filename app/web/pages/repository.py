@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from rapidvet.app.handbook import snapshots, unvetted_merges
 from rapidvet.app.pulls import timeline
-from rapidvet.app.pulls.evaluation import SUMMARIES
+from rapidvet.app.store.records import EVALUATION, pull_key
 from rapidvet.app.web import pages_data
 from rapidvet.app.web.pages.auth import require_reader
 from rapidvet.app.web.pages.keys import REGISTRATION
@@ -68,11 +68,11 @@ async def pull_page(request: web.Request) -> web.StreamResponse:
     registration = request.app[REGISTRATION]
     store, repo = registration.store, f"{owner}/{name}"
     number = int(request.match_info["number"])
-    key = timeline.pull_subject(repo, number)
+    key = pull_key(repo, number)
     view = pages_data.pull_details(
         repo,
         number,
-        store.get_value(SUMMARIES, key),
+        EVALUATION.get(store, key),
         timeline.pull_events(store, repo, number),
         web_url=registration.settings.web_url,
     )

@@ -35,6 +35,7 @@ from rapidvet.app.jobs.isolation import CheckPool, GaveUp, Limits
 from rapidvet.app.pulls.inputs import bounded
 from rapidvet.app.settings import GENERATE_SECRET_KEY, GENERATE_SECRET_KEY_PYTHON
 from rapidvet.app.store import Store
+from rapidvet.app.store.records import INSTALLATION
 from rapidvet.app.web.pages.auth import (
     OWNER_NAME,
     about_app,
@@ -322,9 +323,9 @@ async def _diagnosis(github: GitHubApp, name: str) -> dict[str, Any]:
 async def _repositories(store: Store | None, github: GitHubApp, installation_id: int) -> list[str]:
     """The installation's repositories: as the installation handler recorded them in `store`,
     else as GitHub lists them."""
-    recorded = store.get_value("installation", str(installation_id)) if store else None
+    recorded = INSTALLATION.get(store, str(installation_id)) if store else None
     if recorded is not None:
-        return list(json.loads(recorded).get("repositories", []))[:REPOSITORIES_SHOWN]
+        return list(recorded.get("repositories", []))[:REPOSITORIES_SHOWN]
     api = await github.installation_api(installation_id)
     listed = await api.getitem(
         "/installation/repositories{?per_page}", {"per_page": REPOSITORIES_SHOWN}

@@ -19,8 +19,8 @@ from cachetools import TTLCache
 
 from rapidvet.app.settings import Settings
 from rapidvet.app.store import Store
+from rapidvet.app.store.records import SETUP, SETUP_CODE
 
-SCOPE, KEY = "setup", "code"  # the record of a made code
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, none to mistake for another
 GROUPS, GROUP_LENGTH = 4, 5  # 100 bits
 FAILURES_ALLOWED = 5
@@ -40,8 +40,8 @@ def setup_code(settings: Settings, store: Store) -> str:
     if settings.setup_token is not None:
         log.info("set-up code: the value of RAPIDVET_SETUP_TOKEN (enter it on the set-up page, /)")
         return settings.setup_token
-    store.claim_value(SCOPE, KEY, new_code())  # another process's code, when it made one first
-    code = store.get_value(SCOPE, KEY) or ""
+    SETUP.claim(store, SETUP_CODE, new_code())  # another process's, when it made one first
+    code = SETUP.get(store, SETUP_CODE) or ""
     log.info(
         "set-up code: %s (enter it on the set-up page, /, to register the GitHub App; every"
         " rapidvet serve sharing this database asks for the same code)",

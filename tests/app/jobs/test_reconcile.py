@@ -24,9 +24,6 @@ import pytest
 from rapidvet.app.commands.reconcile import age
 from rapidvet.app.jobs.periodic import PERIODIC, next_run
 from rapidvet.app.jobs.reconcile import (
-    LAST_EVALUATION,
-    LAST_EVENT,
-    SWEPT,
     Attempt,
     behind,
     missed,
@@ -37,6 +34,7 @@ from rapidvet.app.jobs.reconcile import (
 )
 from rapidvet.app.settings import Settings
 from rapidvet.app.store import Delivery, key_parts
+from rapidvet.app.store.records import LAST_EVALUATION, LAST_EVENT, SWEPT
 from tests.support.e2e import (
     FILES,
     PLAN,
@@ -300,15 +298,15 @@ def test_a_pull_request_is_behind_when_its_last_event_is_newer_than_its_evaluati
     note_evaluation(store, "o/r#1", t0 + timedelta(seconds=6))  # evaluated after the event
     note_evaluation(store, "o/r#2", t0 + timedelta(seconds=4))  # before it
     # o/r#3 never evaluated; o/r#4 neither, but already swept for this event
-    store.put_value(SWEPT, "o/r#4", json.loads(store.get_value(LAST_EVENT, "o/r#4"))["at"])
+    SWEPT.put(store, "o/r#4", (LAST_EVENT.get(store, "o/r#4") or {})["at"])
     stale = behind(store)
     assert [(s.key, s.repo, s.number, s.installation) for s in stale] == [
         ("o/r#2", "o/r", 2, 7),
         ("o/r#3", "o/r", 3, 7),
     ]
-    assert set(store.values(LAST_EVENT)) == {f"o/r#{n}" for n in range(1, 5)}
-    assert json.loads(store.get_value(LAST_EVENT, "o/r#1"))["at"] == later.isoformat()
-    assert set(store.values(LAST_EVALUATION)) == {"o/r#1", "o/r#2"}
+    assert set(LAST_EVENT.all(store)) == {f"o/r#{n}" for n in range(1, 5)}
+    assert (LAST_EVENT.get(store, "o/r#1") or {})["at"] == later.isoformat()
+    assert set(LAST_EVALUATION.all(store)) == {"o/r#1", "o/r#2"}
 
 
 def test_the_scheduled_run_looks_back_to_a_little_before_its_last_success(store):
@@ -337,7 +335,7 @@ def test_the_scheduled_run_queues_what_is_behind_and_remembers_when_it_ran(fake_
     )
     asyncio.run(scheduled(store, settings))
     assert store.job_counts().queued == 1
-    assert set(store.values(SWEPT)) == {key}
+    assert set(SWEPT.all(store)) == {key}
     assert store.get_value("reconcile", "last_run") is not None
     assert [r["path"] for r in fake_github.requests() if "/hook/" in r["path"]] == [
         "/app/hook/deliveries"

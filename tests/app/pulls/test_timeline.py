@@ -11,6 +11,7 @@ import pytest
 from rapidvet.app.pulls import timeline
 from rapidvet.app.pulls.inputs import PullInfo
 from rapidvet.app.store import Delivery
+from rapidvet.app.store.records import EVALUATION, TIMELINE_SIZE, pull_key
 from rapidvet.app.store.sqlite import SqliteStore
 from rapidvet.app.web import pages_data
 from rapidvet.workflows.decision import decide
@@ -57,10 +58,10 @@ def test_a_writer_with_a_stale_size_hint_never_overwrites_an_event(store):
     timeline.append(store, "s", "note", n=0)
     timeline.append(store, "s", "note", n=1)
     # Another writer read the hint before those two were appended.
-    store.put_value(timeline.SIZE, "s", "0")
+    TIMELINE_SIZE.put(store, "s", 0)
     timeline.append(store, "s", "note", n=2)
     assert [e["n"] for e in timeline.events(store, "s")] == [0, 1, 2]
-    assert store.get_value(timeline.SIZE, "s") == "3"
+    assert TIMELINE_SIZE.get(store, "s") == 3
 
 
 def test_deliveries_are_recorded_for_pull_requests_only(store):
@@ -131,7 +132,7 @@ def test_the_server_records_a_review_from_delivery_to_merge_record(fake_github, 
         handbook.send("pull_request.closed")
         store = SqliteStore(handbook.server.database)
         events = timeline.pull_events(store, REPO, handbook.number)
-        summary = store.get_value("evaluation", f"{REPO}#{handbook.number}")
+        summary = EVALUATION.get(store, pull_key(REPO, handbook.number))
         store.close()
     kinds = [e["kind"] for e in events]
     assert kinds.count("delivery") == 4

@@ -24,7 +24,6 @@ import psycopg
 import pytest
 
 from rapidvet.app.jobs import worker
-from rapidvet.app.pulls.timeline import NOTED
 from rapidvet.app.service import make_worker
 from rapidvet.app.settings import Settings, SettingsError, load_settings
 from rapidvet.app.store import Delivery, open_store
@@ -34,6 +33,7 @@ from rapidvet.app.store.postgres_schema import (
     VERSIONS_TABLE,
     procrastinate_migrations,
 )
+from rapidvet.app.store.records import TIMELINE_DELIVERY
 from rapidvet.app.store.sqlite import MIGRATIONS as SQLITE_MIGRATIONS
 from tests.app.web.test_service import get, post
 from tests.support.service import RAPIDVET, running_service, service_env, signed
@@ -435,7 +435,7 @@ def test_periodic_tasks_run_through_procrastinate(queue, postgres_url):
     queue.add_delivery(delivery("old"))
     queue.add_delivery(delivery("recent", key="o/r#2"))
     for guid in ("old", "recent"):
-        queue.claim_value(NOTED, guid, "")
+        TIMELINE_DELIVERY.claim(queue, guid)
     with psycopg.connect(postgres_url) as conn:
         conn.execute("UPDATE procrastinate_jobs SET status = 'succeeded'")
         conn.execute(
@@ -449,7 +449,8 @@ def test_periodic_tasks_run_through_procrastinate(queue, postgres_url):
     with psycopg.connect(postgres_url) as conn:
         left = conn.execute("SELECT id FROM rapidvet_deliveries").fetchall()
     assert left == [("recent",)]
-    assert queue.values(NOTED) == {"recent": ""}  # the old delivery's timeline claim went too
+    # the old delivery's timeline claim went too
+    assert queue.values(TIMELINE_DELIVERY.scope) == {"recent": "1"}
 
 
 def test_retention_setting():

@@ -25,6 +25,7 @@ from rapidvet.app.handbook.snapshots import (
 from rapidvet.app.handbook.unvetted_merges import PlanMerge
 from rapidvet.app.pulls.evaluation import judge, summary_json
 from rapidvet.app.pulls.inputs import ConfigRead, PullInfo, PullInputs
+from rapidvet.app.store.records import SNAPSHOT, JsonObject
 from rapidvet.app.store.sqlite import SqliteStore
 from rapidvet.app.web.pages_data import (
     ALL_ROWS,
@@ -56,7 +57,7 @@ def load_bench() -> ModuleType:
 # -- pull request details --------------------------------------------------------------------
 
 
-def evaluated_summary() -> str:
+def evaluated_summary() -> JsonObject:
     """The stored summary of a pull request that drops the plan's Obstacles, approved by its D."""
     edited = PLAN.replace("#### Obstacles\n- Procedures that live only in people's heads\n\n", "")
     pull = PullInfo(
@@ -501,13 +502,13 @@ def test_a_stored_snapshot_is_decoded_and_measured_once_until_it_changes(tmp_pat
     store = SqliteStore(str(tmp_path / "rapidvet.db"))
     store.migrate()
     first = replace(small_snapshot(), repo="acme/handbook")
-    store.put_value(snapshots.SCOPE, "acme/handbook", first.to_json())
+    SNAPSHOT.put(store, "acme/handbook", first.to_json())
     seen = snapshots.load(store, "acme/handbook")
     assert seen == first and snapshots.load(store, "acme/handbook") is seen
     assert seen.measures(TODAY) is seen.measures(TODAY)
     assert seen.measures(TODAY + timedelta(days=400)).fresh == 0  # another day, worked out anew
 
     pushed = replace(first, commit="c" * 40)
-    store.put_value(snapshots.SCOPE, "acme/handbook", pushed.to_json())
+    SNAPSHOT.put(store, "acme/handbook", pushed.to_json())
     assert snapshots.load(store, "acme/handbook").commit == "c" * 40
     store.close()

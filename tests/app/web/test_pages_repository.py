@@ -8,9 +8,9 @@ import io
 import json
 from dataclasses import replace
 
-from rapidvet.app.handbook import snapshots, unvetted_merges
+from rapidvet.app.handbook import unvetted_merges
 from rapidvet.app.pulls import timeline
-from rapidvet.app.pulls.evaluation import SUMMARIES
+from rapidvet.app.store.records import EVALUATION, SNAPSHOT
 from rapidvet.app.store.sqlite import SqliteStore
 from rapidvet.workflows.changes import BlockKey
 from tests.app.web.test_pages_auth import REPO_PAGE, world  # noqa: F401  (the fixture)
@@ -27,14 +27,14 @@ def stored(world) -> SqliteStore:  # noqa: F811
 def store_snapshot(world, title: str, rapid: str) -> None:  # noqa: F811
     store = stored(world)
     snapshot = replace(small_snapshot(title=title, rapid=rapid), repo=REPO)
-    store.put_value(snapshots.SCOPE, REPO, snapshot.to_json())
+    SNAPSHOT.put(store, REPO, snapshot.to_json())
     store.close()
 
 
 def store_pull_12(world, delivery: str) -> None:  # noqa: F811
     """Pull request #12 evaluated, with one delivery (whose id is `delivery`) on its timeline."""
     store = stored(world)
-    store.put_value(SUMMARIES, f"{REPO}#12", evaluated_summary())
+    EVALUATION.put(store, f"{REPO}#12", evaluated_summary())
     timeline.append(
         store,
         f"{REPO}#12",
