@@ -5,18 +5,17 @@ closed when the policy cannot be read."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gidgethub.abc import GitHubAPI
 
-from rapidvet.app.jobs.isolation import CheckPool, Limits
+from rapidvet.app.jobs.isolation import CheckPool
 from rapidvet.app.pulls.evaluation import evaluate
 from rapidvet.app.store import Store
+from rapidvet.app.store.records import ASKED, CHECK_RUN, EVALUATION, check_run_key, pull_key
 from tests.support.e2e import FILES, PLAN, PLAN_PATH, REPO
 from tests.support.fake_github import FakeGitHub
 from tests.support.installed_app import DiesWriting, InstalledApp, Killed, installed_app
@@ -32,22 +31,6 @@ SHOWN_AS = {
     "pending": "action_required",
     "neutral": "neutral",
 }
-# The store's records (docs/architecture.md, "Store records"), read back as the pages read them.
-ASKED = "asked"
-SUMMARIES = "evaluation"
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[CheckPool]:
-    checks = CheckPool(Limits(seconds=60, memory_mb=1024))
-    yield checks
-    checks.close()
-
-
-@pytest.fixture
-def app(fake_github: FakeGitHub, tmp_path: Path, pool: CheckPool) -> Iterator[InstalledApp]:
-    with installed_app(fake_github, tmp_path, pool) as installed:
-        yield installed
 
 
 def evaluated(
@@ -99,13 +82,13 @@ def test_both_check_runs_are_created_once_per_head_and_updated_after(app: Instal
     rapid = first["RAPID review"]["id"]
     assert check_run_calls(app, "PATCH") == [f"/repos/{REPO}/check-runs/{rapid}"]
     head = app.fake.pull_request(REPO, number)["head"]["sha"]
-    assert app.store.get_value("check_run", f"{REPO}@{head}:RAPID review") == str(rapid)
+    assert CHECK_RUN.get(app.store, check_run_key(REPO, head, "RAPID review")) == rapid
 
 
 def test_a_check_run_created_before_a_crash_is_updated_on_the_retry(app: InstalledApp) -> None:
     number = app.propose(EDITED)
     # Killed right after GitHub created the first check run, before its id was kept.
-    dying = DiesWriting(app.database, lambda scope, _: scope == "check_run")
+    dying = DiesWriting(app.database, lambda scope, _: scope == CHECK_RUN.scope)
     try:
         with pytest.raises(Killed):
             evaluated(app, number, dying)
@@ -129,7 +112,7 @@ def test_each_reviewer_is_asked_once_per_content_of_the_plans(app: InstalledApp)
         ["dee", "ivy", "pat"],
         ["leads"],
     )
-    records = app.store.values(ASKED)
+    records = ASKED.all(app.store)
     holders = {key.split(":")[1] for key in records}
     assert holders == {"@dee", "@ivy", "@pat", "leads"} and set(records.values()) == {"1"}
     before = app.seen()
@@ -142,7 +125,7 @@ def test_each_reviewer_is_asked_once_per_content_of_the_plans(app: InstalledApp)
     evaluated(app, number)
     [again] = review_requests(app, before)
     assert sorted(again["reviewers"]) == ["dee", "ivy", "pat"]
-    assert len(app.store.values(ASKED)) == 8  # four holders, two contents
+    assert len(ASKED.all(app.store)) == 8  # four holders, two contents
 
 
 def test_the_stored_summary_is_the_published_decision(app: InstalledApp) -> None:
@@ -150,9 +133,8 @@ def test_the_stored_summary_is_the_published_decision(app: InstalledApp) -> None
     for approvers in ((), ("dee", "lee")):
         app.approve(number, *approvers)
         rapid = evaluated(app, number)["RAPID review"]
-        raw = app.store.get_value(SUMMARIES, f"{REPO}#{number}")
-        assert raw is not None
-        summary = json.loads(raw)
+        summary = EVALUATION.get(app.store, pull_key(REPO, number))
+        assert summary is not None
         assert summary["head_sha"] == rapid["head_sha"]
         assert SHOWN_AS[summary["conclusion"]] == rapid["conclusion"]
         assert summary["title"] == rapid["output"]["title"]

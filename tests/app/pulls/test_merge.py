@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,31 +15,17 @@ from gidgethub import GitHubBroken
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app.handbook import unvetted_merges
-from rapidvet.app.jobs.isolation import CheckPool, Limits
 from rapidvet.app.pulls import merge, timeline
 from rapidvet.app.pulls.evaluation import judged
 from rapidvet.app.store import Store
+from rapidvet.app.store.records import MERGE_RECORD, merge_key
 from rapidvet.checks.dates import format_date, parse_date
 from rapidvet.workflows.merge_message import merge_record_marker
 from tests.support.e2e import PLAN, PLAN_PATH, REPO
-from tests.support.fake_github import FakeGitHub
-from tests.support.installed_app import WEB_URL, DiesWriting, InstalledApp, Killed, installed_app
+from tests.support.installed_app import WEB_URL, DiesWriting, InstalledApp, Killed
 
 VETTED = "| Vetted date | Feb 3, 2026 |"  # the plan's Vetted date before any merge
 FOLLOW_UP = "rapidvet/vetting-{number}"
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[CheckPool]:
-    checks = CheckPool(Limits(seconds=60, memory_mb=1024))
-    yield checks
-    checks.close()
-
-
-@pytest.fixture
-def app(fake_github: FakeGitHub, tmp_path: Path, pool: CheckPool) -> Iterator[InstalledApp]:
-    with installed_app(fake_github, tmp_path, pool) as installed:
-        yield installed
 
 
 def merged(app: InstalledApp, *approvers: str) -> dict[str, Any]:
@@ -65,8 +49,8 @@ def record(app: InstalledApp, pull: dict[str, Any], store: Store | None = None) 
 
 def stored(app: InstalledApp, pull: dict[str, Any]) -> dict[str, Any]:
     """The merge's `merge_record`: its progress as the store keeps it, or {} before any."""
-    raw = app.store.get_value("merge_record", f"{REPO}#{pull['number']}@{pull['merge_commit_sha']}")
-    return dict(json.loads(raw)) if raw else {}
+    key = merge_key(REPO, pull["number"], pull["merge_commit_sha"])
+    return MERGE_RECORD.get(app.store, key) or {}
 
 
 def calls(app: InstalledApp, method: str, pattern: str, since: int = 0) -> list[dict[str, Any]]:
@@ -159,7 +143,9 @@ def test_a_comment_posted_before_a_crash_is_found_not_posted_again(app: Installe
     # Killed right after GitHub took the comment, before the progress could say so.
     dying = DiesWriting(
         app.database,
-        lambda scope, value: scope == "merge_record" and json.loads(value)["comment"] is not None,
+        lambda scope, value: (
+            scope == MERGE_RECORD.scope and json.loads(value)["comment"] is not None
+        ),
     )
     try:
         with pytest.raises(Killed):
