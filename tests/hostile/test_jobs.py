@@ -30,7 +30,7 @@ from tests.support.service import signed
 # address space on top of the checking process's own; an ordinary pull request's, under 3 MB.
 HEAVY_ITEMS = 10_000
 GAVE_UP = "rapidvet gave up on this pull request"
-MEMORY_MB = 20  # what a checking call may add: far from both
+MEMORY_MB = 5  # what a checking call may add: an ordinary page adds under 2, the heavy one over 12
 PROBES = 50
 T = TypeVar("T")
 
