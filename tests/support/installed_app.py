@@ -96,12 +96,9 @@ class DiesWriting(SqliteStore):
         super().put_value(scope, key, value)
 
 
-@contextmanager
-def installed_app(
-    fake: FakeGitHub, tmp: Path, pool: CheckPool, files: dict[str, str] | None = None
-) -> Iterator[InstalledApp]:
-    """The App installed on acme (team leads: lee, lou), REPO holding `files` (the example
-    handbook by default), and rapidvet's store, closed at the end."""
+def installed(fake: FakeGitHub, files: dict[str, str] | None = None) -> tuple[Settings, int]:
+    """The App installed on acme (team leads: lee, lou) with REPO holding `files` (the example
+    handbook by default): the settings that name the App, and the installation's id."""
     credentials = install_app(fake)
     create_handbook(fake, REPO, files or FILES)
     installation = fake.state.installation_for(fake.state.repos[REPO])
@@ -112,10 +109,19 @@ def installed_app(
         webhook_secret=credentials.webhook_secret,
         github_url=fake.url,
     )
+    return settings, installation.id
+
+
+@contextmanager
+def installed_app(
+    fake: FakeGitHub, tmp: Path, pool: CheckPool, files: dict[str, str] | None = None
+) -> Iterator[InstalledApp]:
+    """`installed`, with rapidvet's store, closed at the end."""
+    settings, installation = installed(fake, files)
     database = tmp / "rapidvet.db"
     store = SqliteStore(str(database))
     store.migrate()
     try:
-        yield InstalledApp(fake, store, database, settings, installation.id, pool)
+        yield InstalledApp(fake, store, database, settings, installation, pool)
     finally:
         store.close()

@@ -27,14 +27,6 @@ STORED = AppCredentials(
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = SqliteStore(str(tmp_path / "rapidvet.db"))
-    opened.migrate()
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def settings() -> Settings:
     return Settings(secret_key=Fernet.generate_key().decode())
 

@@ -12,7 +12,6 @@ from datetime import date
 from rapidvet.app.github.auth import GitHubApp
 from rapidvet.app.jobs.isolation import CheckPool, Limits
 from rapidvet.app.pulls.evaluation import assess, request_reviewers
-from rapidvet.app.settings import Settings
 from rapidvet.app.store import open_store
 from tests.support.e2e import (
     CONFIG,
@@ -20,11 +19,10 @@ from tests.support.e2e import (
     PLAN,
     PLAN_PATH,
     REPO,
-    create_handbook,
-    install_app,
     open_handbook,
 )
 from tests.support.fake_github import FakeGitHub
+from tests.support.installed_app import installed
 
 ACCESS_TOKENS = "/app/installations/{id}/access_tokens"
 
@@ -32,27 +30,18 @@ ACCESS_TOKENS = "/app/installations/{id}/access_tokens"
 def test_installation_tokens_are_renewed_before_github_expires_them(
     fake_github: FakeGitHub,
 ) -> None:
-    credentials = install_app(fake_github)
-    create_handbook(fake_github, REPO, {"README.md": "hello\n"})
-    installation = fake_github.state.installation_for(fake_github.state.repos[REPO])
-    assert installation is not None
-    settings = Settings(
-        app_id=credentials.app_id,
-        private_key=credentials.private_key,
-        webhook_secret=credentials.webhook_secret,
-        github_url=fake_github.url,
-    )
+    settings, installation = installed(fake_github, {"README.md": "hello\n"})
 
     def github_clock() -> float:  # the App's clock agrees with GitHub's
         return time.time() + fake_github.state.clock_offset
 
     async def read_twice() -> None:
         async with GitHubApp(settings, clock=github_clock) as app:
-            gh = await app.installation_api(installation.id, [REPO])
+            gh = await app.installation_api(installation, [REPO])
             await gh.getitem(f"/repos/{REPO}")
             # Four minutes left: a job starting now could outlive the token.
             fake_github.advance_clock(56 * 60)
-            gh = await app.installation_api(installation.id, [REPO])
+            gh = await app.installation_api(installation, [REPO])
             await gh.getitem(f"/repos/{REPO}")
             fake_github.advance_clock(60 * 60)  # past the second token's hour too
             await gh.getitem(f"/repos/{REPO}")
@@ -105,27 +94,18 @@ def test_a_user_github_refuses_is_named_and_the_others_are_asked(
     # @zed holds P but is no collaborator: GitHub refuses any request naming him.
     files = {**FILES, ".github/rapid.yml": CONFIG.replace('"@pat"', '"@zed"')}
     files[PLAN_PATH] = PLAN.replace("@pat(P)", "@zed(P)")
-    credentials = install_app(fake_github)
-    create_handbook(fake_github, REPO, files)
+    settings, installation = installed(fake_github, files)
     fake_github.create_branch(REPO, "plan-update")
     edited = files[PLAN_PATH].replace("once a year", "twice a year")
     fake_github.commit(REPO, "plan-update", {PLAN_PATH: edited}, author="author")
     number = fake_github.open_pull_request(REPO, "plan-update", user="author")["number"]
     store = open_store(f"sqlite:///{tmp_path / 'rapidvet.db'}")
     store.migrate()
-    settings = Settings(
-        app_id=credentials.app_id,
-        private_key=credentials.private_key,
-        webhook_secret=credentials.webhook_secret,
-        github_url=fake_github.url,
-    )
-
     checks = CheckPool(Limits(seconds=60, memory_mb=1024))
 
     async def ask_twice() -> list[dict[str, str]]:
         async with GitHubApp(settings) as app:
-            installation = fake_github.state.installation_for(fake_github.state.repos[REPO])
-            gh = await app.installation_api(installation.id, [REPO])
+            gh = await app.installation_api(installation, [REPO])
             with checks.job():
                 evaluation = await assess(gh, REPO, number, date(2026, 3, 1))
             return [await request_reviewers(gh, store, evaluation) for _ in range(2)]

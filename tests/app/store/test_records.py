@@ -6,8 +6,6 @@ from __future__ import annotations
 import ast
 from datetime import UTC, datetime
 
-import pytest
-
 from rapidvet.app.store import records
 from rapidvet.app.store.records import (
     ASKED,
@@ -22,18 +20,9 @@ from rapidvet.app.store.records import (
     plan_key,
     plan_key_parts,
 )
-from rapidvet.app.store.sqlite import SqliteStore
 from tests.support import ROOT
 
 RAW_ACCESS = {"get_value", "put_value", "claim_value", "values", "drop_values"}
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = SqliteStore(str(tmp_path / "records.db"))
-    store.migrate()
-    yield store
-    store.close()
 
 
 def raw_record_calls(source: str) -> list[int]:
