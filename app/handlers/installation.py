@@ -11,7 +11,7 @@ from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
 from rapidvet.app.context import Context
-from rapidvet.app.handbook import snapshots
+from rapidvet.app.handbook import reading
 from rapidvet.app.store.records import INSTALLATION
 
 router = routing.Router()
@@ -38,5 +38,5 @@ async def installation_changed(event: sansio.Event, gh: GitHubAPI, context: Cont
     record = {"account": account, "repositories": sorted(repos)}
     INSTALLATION.put(context.store, key, record)
     for repo in sorted(added - removed):
-        branch = await snapshots.default_branch(gh, repo)
-        await snapshots.refresh(gh, context.store, repo, branch, context.today(), datetime.now(UTC))
+        branch = await reading.default_branch(gh, repo)
+        await reading.refresh(gh, context.store, repo, branch, context.today(), datetime.now(UTC))

@@ -13,7 +13,7 @@ from gidgethub.abc import GitHubAPI
 
 from rapidvet.app.context import Context
 from rapidvet.app.github.files import owner_repo
-from rapidvet.app.handbook import snapshots
+from rapidvet.app.handbook import reading
 from rapidvet.app.pulls.evaluation import evaluate
 from rapidvet.checks.layout import is_source
 from rapidvet.workflows.config_loader import CONFIG_LOCATIONS
@@ -71,7 +71,7 @@ async def pushed(event: sansio.Event, gh: GitHubAPI, context: Context) -> None:
     branch = data["repository"]["default_branch"]
     repo = data["repository"]["full_name"]
     now = datetime.now(UTC)
-    await snapshots.refresh(gh, context.store, repo, branch, context.today(), now, vetted_in(data))
+    await reading.refresh(gh, context.store, repo, branch, context.today(), now, vetted_in(data))
     if not changes_config(data):
         return
     query = {**owner_repo(repo), "state": "open", "base": branch, "per_page": "100"}

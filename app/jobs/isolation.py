@@ -50,7 +50,7 @@ CHILDREN = 2  # one check may run while another waits on GitHub; the machine has
 CALLS_PER_CHILD = 50
 QUEUE_GRACE = 5.0  # seconds, see `checked`
 # Imported once in the fork server, so a new child starts without importing.
-PRELOAD = ["rapidvet.app.pulls.evaluation", "rapidvet.app.handbook.snapshots"]
+PRELOAD = ["rapidvet.app.pulls.evaluation", "rapidvet.app.handbook.reading"]
 
 
 class GaveUp(Exception):

@@ -22,7 +22,7 @@ from rapidvet.app.checkout.handbook import pages, table_of_contents
 from rapidvet.app.commands.report import as_json, measure
 from rapidvet.app.context import Context
 from rapidvet.app.github.auth import GitHubApp
-from rapidvet.app.handbook import snapshots
+from rapidvet.app.handbook import reading, snapshots
 from rapidvet.app.handlers import handled, router
 from rapidvet.app.jobs.isolation import CheckPool, Limits
 from rapidvet.app.settings import Settings
@@ -93,7 +93,7 @@ class World:
 
     def refresh(self, now: datetime = NOW, store: SqliteStore | None = None) -> Any:
         async def steps(gh: GitHubAPI) -> Any:
-            return await snapshots.refresh(gh, store or self.store, REPO, "main", TODAY, now)
+            return await reading.refresh(gh, store or self.store, REPO, "main", TODAY, now)
 
         return self.run(steps)
 
@@ -203,9 +203,9 @@ def test_listing_a_commit_again_is_answered_304_and_reads_nothing(world: World):
     world.fake.create_repo(REPO, files=FILES)
 
     async def twice(gh: GitHubAPI) -> None:
-        await snapshots.refresh(gh, world.store, REPO, "main", TODAY, NOW)
+        await reading.refresh(gh, world.store, REPO, "main", TODAY, NOW)
         since = world.seq()
-        await snapshots.refresh(gh, world.store, REPO, "main", TODAY, NOW + timedelta(days=1))
+        await reading.refresh(gh, world.store, REPO, "main", TODAY, NOW + timedelta(days=1))
         listed = [
             r["status"] for r in world.fake.requests(since=since) if "/git/trees/" in r["path"]
         ]
@@ -284,7 +284,7 @@ def test_a_branch_without_commits_has_no_snapshot(world: World):
     world.fake.create_repo(REPO, files=FILES)
 
     async def steps(gh: GitHubAPI) -> Any:
-        return await snapshots.refresh(gh, world.store, REPO, "nowhere", TODAY, NOW)
+        return await reading.refresh(gh, world.store, REPO, "nowhere", TODAY, NOW)
 
     assert world.run(steps) is None
     assert snapshots.load(world.store, REPO) is None
