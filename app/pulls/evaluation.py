@@ -29,8 +29,9 @@ from rapidvet.app.pulls.inputs import (
     read_teams,
     unread_findings,
 )
+from rapidvet.app.pulls.summary import Summary
 from rapidvet.app.store import Store
-from rapidvet.app.store.records import ASKED, EVALUATION, JsonObject, asked_key, pull_key
+from rapidvet.app.store.records import ASKED, EVALUATION, asked_key, pull_key
 from rapidvet.checks.model import Finding, Severity
 from rapidvet.checks.page import check_page
 from rapidvet.workflows.approval import Conclusion
@@ -39,10 +40,8 @@ from rapidvet.workflows.config_errors import ConfigError
 from rapidvet.workflows.decision import Decision, PullRequest, decide
 from rapidvet.workflows.pull_request import review_request
 from rapidvet.workflows.reviewers import refusals_note
-from rapidvet.workflows.reviews import Review
 
 log = logging.getLogger("rapidvet.evaluation")
-# Records scope of the last evaluation of each pull request ("owner/repo#n"), for its page.
 REQUEST_REVIEWERS = "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers"
 TEAM_REPOSITORY = "/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
 # What an ASKED record holds when the holder was asked to review (else why GitHub refused).
@@ -179,9 +178,16 @@ async def report(
     rapid = replace(rapid, summary=rapid.summary + refusals_note(refused))
     await publish(gh, store, pull.repo, pull.head_sha, rapid, details)
     key = pull_key(pull.repo, pull.number)
-    EVALUATION.put(store, key, summary_json(evaluation))
+    EVALUATION.put(store, key, summary(evaluation).to_json())
     note_evaluation(store, key, evaluation.started)
     timeline.evaluated(store, pull, evaluation.decision)
+
+
+def summary(evaluation: Evaluation) -> Summary:
+    """What the pages show later without asking GitHub again."""
+    return Summary.of(
+        evaluation.inputs.pull, evaluation.decision, evaluation.blocks, evaluation.findings
+    )
 
 
 def structure_run(evaluation: Evaluation) -> CheckRun:
@@ -365,93 +371,3 @@ async def _post_requests(gh: GitHubAPI, repo: str, number: int, names: list[str]
             refused |= await _post_requests(gh, repo, number, [name])
         return refused
     return {}
-
-
-def summary_json(evaluation: Evaluation) -> JsonObject:
-    """What the pages show later without asking GitHub again."""
-    decision, pull = evaluation.decision, evaluation.inputs.pull
-    return {
-        "head_sha": pull.head_sha,
-        "conclusion": str(decision.conclusion),
-        "title": decision.title,
-        "pull": {
-            "number": pull.number,
-            "url": pull.html_url,
-            "author": pull.author,
-            "base_sha": pull.base_sha,
-            "base_ref": pull.base_ref,
-        },
-        "blocks": [
-            {
-                "path": b.path,
-                "title": b.block.title,
-                "line": b.block.line,
-                "end_line": b.block.end_line,
-                "change": str(b.change),
-            }
-            for b in evaluation.blocks
-        ],
-        "rows": [
-            {
-                "path": r.block.path,
-                "block": r.block.block.title,
-                "line": r.block.block.line,
-                "role": r.role,
-                "holder": r.holder.name,
-                "handle": r.holder.handle,
-                "required": r.required,
-                "state": str(r.state),
-                "reviewer": r.review.user if r.review else None,
-                "review": _review_json(r.review),
-                "by_author": r.by_author,
-                "waiting_on": list(r.waiting_on),
-            }
-            for r in decision.rows
-        ],
-        "unblocks": [
-            {
-                "reviewer": u.reviewer.name,
-                "handle": u.reviewer.handle,
-                "completes": u.completes,
-                "rows": [
-                    {"path": r.block.path, "block": r.block.block.title, "role": r.role}
-                    for r in u.rows
-                ],
-            }
-            for u in decision.unblocks
-        ],
-        "findings": [
-            {
-                "path": p,
-                "line": f.line,
-                "end_line": f.end_line,
-                "rule": f.rule,
-                "severity": str(f.severity),
-                "message": f.message,
-                "fix": f.fix,
-            }
-            for p, f in evaluation.findings
-        ],
-        "notes": [
-            {
-                "code": n.code,
-                "severity": str(n.severity),
-                "message": n.message,
-                "path": n.path,
-                "line": n.line,
-            }
-            for n in decision.notes
-        ],
-    }
-
-
-def _review_json(review: Review | None) -> dict[str, object] | None:
-    if review is None:
-        return None
-    return {
-        "id": review.id,
-        "user": review.user,
-        "state": str(review.verdict),
-        "submitted_at": review.submitted_at.isoformat(),
-        "commit": review.commit_id,
-    }

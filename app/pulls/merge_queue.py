@@ -25,8 +25,9 @@ from rapidvet.app.context import Context
 from rapidvet.app.github.files import owner_repo
 from rapidvet.app.pulls.check_runs import RAPID, STRUCTURE, CheckRun, publish
 from rapidvet.app.pulls.evaluation import evaluate
-from rapidvet.app.store.records import EVALUATION, pull_key
+from rapidvet.app.pulls.summary import stored
 from rapidvet.checks.paths import url_path
+from rapidvet.workflows.approval import RowState
 
 QUEUE_REF = re.compile(r"refs/heads/gh-readonly-queue/(.+)/pr-([0-9]{1,9})-[0-9a-f]{40}")
 PULL = "/repos/{owner}/{repo}/pulls/{number}"
@@ -100,17 +101,17 @@ async def verdict(gh: GitHubAPI, context: Context, repo: str, number: int) -> Ve
     names = owner_repo(repo)
     pull: Any = await gh.getitem(PULL, {**names, "number": number})
     head = pull["head"]["sha"]
-    summary = _summary(context, repo, number)
-    if summary.get("head_sha") != head:
+    summary = stored(context.store, repo, number)
+    if summary is None or summary.head_sha != head:
         await evaluate(gh, context, repo, number, pull)
-        summary = _summary(context, repo, number)
+        summary = stored(context.store, repo, number)
     listed: Any = await gh.getitem(RUNS, {**names, "ref": head})
     ours = {
         r["name"]: r
         for r in sorted(listed.get("check_runs", []), key=lambda r: r["id"])
         if r.get("external_id") == f"rapidvet:{r['name']}"
     }
-    fresh = summary.get("head_sha") == head and pull["state"] == "open"
+    fresh = summary is not None and summary.head_sha == head and pull["state"] == "open"
     return Verdict(
         number,
         str(pull["html_url"]),
@@ -122,12 +123,8 @@ async def verdict(gh: GitHubAPI, context: Context, repo: str, number: int) -> Ve
             n: (ours[n]["output"]["title"] if n in ours else "not judged")
             for n in (STRUCTURE, RAPID)
         },
-        any(row.get("state") == "stale" for row in summary.get("rows", [])),
+        summary is not None and any(row.state == RowState.STALE for row in summary.rows),
     )
-
-
-def _summary(context: Context, repo: str, number: int) -> dict[str, Any]:
-    return EVALUATION.get(context.store, pull_key(repo, number)) or {}
 
 
 def group_run(name: str, verdicts: list[Verdict]) -> CheckRun:

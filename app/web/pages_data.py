@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape
 from rapidvet.app.handbook.snapshots import MeasurePoint, PlanRow, Snapshot, changed_since_vetted
 from rapidvet.app.handbook.unvetted_merges import PlanMerge
 from rapidvet.app.pulls import timeline
+from rapidvet.app.pulls.summary import Summary, SummaryRow
 from rapidvet.checks.measures import FRESH_DAYS, PlanEntry
 from rapidvet.checks.paths import path_problem, url_path
 from rapidvet.workflows.changes import BlockKey
@@ -75,21 +76,20 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def pull_details(
     repo: str,
     number: int,
-    summary: Mapping[str, Any] | None,
+    summary: Summary | None,
     events: Sequence[Mapping[str, Any]],
     *,
     web_url: str,
 ) -> View:
-    """`summary`: the stored evaluation (records scope "evaluation", key "owner/repo#n");
-    `events`: `timeline.pull_events` of the pull request."""
+    """`summary`: the pull request's last evaluation (`summary.stored`); `events`:
+    `timeline.pull_events` of the pull request."""
     if summary is None:
         return _not_found(f"rapidvet has not seen pull request #{number} of {repo}.")
-    data = summary
-    # Summaries stored before the details page existed lack the pull request, blocks,
-    # unblocks, notes and reviews: those parts are left empty.
-    pull = data.get("pull", {})
-    head, base = data["head_sha"], pull.get("base_sha", "")
-    url = pull.get("url") or f"{web_url}/{repo}/pull/{number}"
+    # A summary stored before the details page existed has no pull request: its author,
+    # base and link are left empty or made from the number.
+    pull = summary.pull
+    head, base = summary.head_sha, pull.base_sha if pull else ""
+    url = pull.url if pull and pull.url else f"{web_url}/{repo}/pull/{number}"
     links = _Links(web_url, repo)
     return {
         "status": "ok",
@@ -97,69 +97,68 @@ def pull_details(
         "repo": repo,
         "number": number,
         "url": url,
-        "author": pull.get("author"),
-        "base_ref": pull.get("base_ref"),
+        "author": pull.author if pull else None,
+        "base_ref": pull.base_ref if pull else None,
         "head_sha": head,
         "head_url": links.commit(head),
-        "conclusion": data["conclusion"],
-        "title": data.get("title", ""),
+        "conclusion": summary.conclusion,
+        "title": summary.title,
         "blocks": [
             {
-                "path": b["path"],
-                "title": b["title"],
-                "start": b["line"],
-                "end": b["end_line"],
-                "change": b["change"],
+                "path": b.path,
+                "title": b.title,
+                "start": b.line,
+                "end": b.end_line,
+                "change": b.change,
                 "url": links.lines(
-                    base if b["change"] == "deleted" else head, b["path"], b["line"], b["end_line"]
+                    base if b.change == "deleted" else head, b.path, b.line, b.end_line
                 ),
             }
-            for b in data.get("blocks", [])
+            for b in summary.blocks
         ],
-        "roles": [_role(row, url, links) for row in data["rows"]],
+        "roles": [_role(row, url, links) for row in summary.rows],
         "unblocks": [
             {
-                "reviewer": u["reviewer"],
-                "handle": u["handle"],
-                "avatar_url": links.avatar(u["handle"]),
-                "completes": u["completes"],
-                "satisfies": u["rows"],
+                "reviewer": u.reviewer,
+                "handle": u.handle,
+                "avatar_url": links.avatar(u.handle),
+                "completes": u.completes,
+                "satisfies": [row.to_json() for row in u.rows],
             }
-            for u in data.get("unblocks", [])
+            for u in summary.unblocks
         ],
         "findings": [
-            {**f, "url": links.lines(head, f["path"], f["line"], f.get("end_line"))}
-            for f in data["findings"]
+            {**f.to_json(), "url": links.lines(head, f.path, f.line, f.end_line)}
+            for f in summary.findings
         ],
         "notes": [
             {
-                **n,
-                "url": links.lines(head, n["path"], n["line"]) if n["path"] and n["line"] else None,
+                **n.to_json(),
+                "url": links.lines(head, n.path, n.line) if n.path and n.line else None,
             }
-            for n in data.get("notes", [])
+            for n in summary.notes
         ],
         "timeline": [_event(e, url, links) for e in events],
     }
 
 
-def _role(row: Mapping[str, Any], pull_url: str, links: _Links) -> View:
-    review = row.get("review")
-    handle = row.get("handle")
+def _role(row: SummaryRow, pull_url: str, links: _Links) -> View:
+    review = row.review
     return {
-        "path": row["path"],
-        "block": row["block"],
-        "role": row["role"],
-        "holder": row["holder"],
-        "handle": handle,
-        "profile_url": links.profile(handle),
-        "avatar_url": links.avatar(handle),
-        "state": row["state"],
-        "required": row.get("required", True),
-        "reviewer": row["reviewer"],
-        "reviewed_at": review["submitted_at"] if review else None,
-        "review_url": f"{pull_url}#pullrequestreview-{review['id']}" if review else None,
-        "by_author": row.get("by_author", False),
-        "waiting_on": row.get("waiting_on", []),
+        "path": row.path,
+        "block": row.block,
+        "role": row.role,
+        "holder": row.holder,
+        "handle": row.handle,
+        "profile_url": links.profile(row.handle),
+        "avatar_url": links.avatar(row.handle),
+        "state": row.state,
+        "required": row.required,
+        "reviewer": row.reviewer,
+        "reviewed_at": review.submitted_at.isoformat() if review else None,
+        "review_url": f"{pull_url}#pullrequestreview-{review.id}" if review else None,
+        "by_author": row.by_author,
+        "waiting_on": list(row.waiting_on),
     }
 
 

@@ -14,8 +14,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from rapidvet.app.handbook import snapshots, unvetted_merges
-from rapidvet.app.pulls import timeline
-from rapidvet.app.store.records import EVALUATION, pull_key
+from rapidvet.app.pulls import summary, timeline
 from rapidvet.app.web import pages_data
 from rapidvet.app.web.pages.auth import require_reader
 from rapidvet.app.web.pages.keys import REGISTRATION
@@ -68,11 +67,10 @@ async def pull_page(request: web.Request) -> web.StreamResponse:
     registration = request.app[REGISTRATION]
     store, repo = registration.store, f"{owner}/{name}"
     number = int(request.match_info["number"])
-    key = pull_key(repo, number)
     view = pages_data.pull_details(
         repo,
         number,
-        EVALUATION.get(store, key),
+        summary.stored(store, repo, number),
         timeline.pull_events(store, repo, number),
         web_url=registration.settings.web_url,
     )

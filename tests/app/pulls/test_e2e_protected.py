@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from rapidvet.app.pulls import timeline
+from rapidvet.app.pulls import summary, timeline
 from rapidvet.app.store import open_store
-from rapidvet.app.store.records import EVALUATION, pull_key
 from rapidvet.app.web.pages_data import pull_details
 from tests.support.e2e import PLAN_PATH, REPO, Handbook, open_handbook
 
@@ -31,7 +30,7 @@ def pull_view(handbook: Handbook) -> dict[str, Any]:
         return pull_details(
             REPO,
             handbook.number,
-            EVALUATION.get(store, pull_key(REPO, handbook.number)),
+            summary.stored(store, REPO, handbook.number),
             timeline.pull_events(store, REPO, handbook.number),
             web_url="https://github.com",
         )

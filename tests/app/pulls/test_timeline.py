@@ -10,8 +10,9 @@ import pytest
 
 from rapidvet.app.pulls import timeline
 from rapidvet.app.pulls.inputs import PullInfo
+from rapidvet.app.pulls.summary import stored
 from rapidvet.app.store import Delivery
-from rapidvet.app.store.records import EVALUATION, TIMELINE_SIZE, pull_key
+from rapidvet.app.store.records import TIMELINE_SIZE
 from rapidvet.app.store.sqlite import SqliteStore
 from rapidvet.app.web import pages_data
 from rapidvet.workflows.decision import decide
@@ -132,7 +133,7 @@ def test_the_server_records_a_review_from_delivery_to_merge_record(fake_github, 
         handbook.send("pull_request.closed")
         store = SqliteStore(handbook.server.database)
         events = timeline.pull_events(store, REPO, handbook.number)
-        summary = EVALUATION.get(store, pull_key(REPO, handbook.number))
+        summary = stored(store, REPO, handbook.number)
         store.close()
     kinds = [e["kind"] for e in events]
     assert kinds.count("delivery") == 4

@@ -23,9 +23,10 @@ from rapidvet.app.handbook.snapshots import (
     TocRecord,
 )
 from rapidvet.app.handbook.unvetted_merges import PlanMerge
-from rapidvet.app.pulls.evaluation import judge, summary_json
+from rapidvet.app.pulls.evaluation import judge, summary
 from rapidvet.app.pulls.inputs import ConfigRead, PullInfo, PullInputs
-from rapidvet.app.store.records import SNAPSHOT, JsonObject
+from rapidvet.app.pulls.summary import Summary
+from rapidvet.app.store.records import SNAPSHOT
 from rapidvet.app.store.sqlite import SqliteStore
 from rapidvet.app.web.pages_data import (
     ALL_ROWS,
@@ -57,7 +58,7 @@ def load_bench() -> ModuleType:
 # -- pull request details --------------------------------------------------------------------
 
 
-def evaluated_summary() -> JsonObject:
+def evaluated_summary() -> Summary:
     """The stored summary of a pull request that drops the plan's Obstacles, approved by its D."""
     edited = PLAN.replace("#### Obstacles\n- Procedures that live only in people's heads\n\n", "")
     pull = PullInfo(
@@ -73,7 +74,7 @@ def evaluated_summary() -> JsonObject:
         texts_at={HEAD: {PLAN_PATH: edited}},
         teams={"leads": frozenset({"lee", "lou"})},
     )
-    return summary_json(judge(snapshot, TODAY, datetime.now(UTC)))
+    return summary(judge(snapshot, TODAY, datetime.now(UTC)))
 
 
 def test_pull_details_show_blocks_roles_unblocks_findings_and_the_timeline():
@@ -166,8 +167,8 @@ def test_a_deleted_block_links_to_its_lines_at_the_base():
     snapshot = PullInputs(
         pull, ConfigRead(None, load_config(CONFIG)), None, {PLAN_PATH: (PLAN, None)}, []
     )
-    summary = summary_json(judge(snapshot, TODAY, datetime.now(UTC)))
-    view = pull_details(REPO, 3, summary, [], web_url=WEB)
+    deleted = summary(judge(snapshot, TODAY, datetime.now(UTC)))
+    view = pull_details(REPO, 3, deleted, [], web_url=WEB)
     [block] = view["blocks"]
     assert block["change"] == "deleted" and f"/blob/{BASE}/" in block["url"]
 

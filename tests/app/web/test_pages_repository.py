@@ -34,7 +34,7 @@ def store_snapshot(world, title: str, rapid: str) -> None:  # noqa: F811
 def store_pull_12(world, delivery: str) -> None:  # noqa: F811
     """Pull request #12 evaluated, with one delivery (whose id is `delivery`) on its timeline."""
     store = stored(world)
-    EVALUATION.put(store, f"{REPO}#12", evaluated_summary())
+    EVALUATION.put(store, f"{REPO}#12", evaluated_summary().to_json())
     timeline.append(
         store,
         f"{REPO}#12",
