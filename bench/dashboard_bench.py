@@ -8,8 +8,8 @@
 It stores a synthetic snapshot (every page holds a plan, one in twenty a placeholder as well,
 a tenth of the pages left out of the table of contents) in a SQLite store, then times what the
 dashboard handler does per request: read the snapshot and its measure history from the store,
-decode them and build the view model (`pages_data.dashboard`, sorted by age, with the SVG chart).
-The target is under 200 ms for 10 000 pages.
+decode them and build the view model (`dashboard_view.dashboard`, sorted by age, with the SVG
+chart). The target is under 200 ms for 10 000 pages.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from rapidvet.app.handbook.snapshots import (
 )
 from rapidvet.app.store.records import SNAPSHOT
 from rapidvet.app.store.sqlite import SqliteStore
-from rapidvet.app.web import pages_data
+from rapidvet.app.web.pages import dashboard_view
 
 REPO = "acme/handbook"
 TODAY = date(2026, 11, 23)
@@ -98,7 +98,7 @@ def store_world(store: SqliteStore, pages: int, points: int) -> int:
 
 def render(store: SqliteStore) -> dict[str, object]:
     """What GET /{owner}/{repo} does before templating."""
-    return pages_data.dashboard(
+    return dashboard_view.dashboard(
         REPO,
         snapshots.load(store, REPO),
         snapshots.history(store, REPO),

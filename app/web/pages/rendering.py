@@ -2,8 +2,8 @@
 every response carries the security headers.
 
 Templates are jinja2 with autoescape on: whatever a page shows from markdown, config, payloads
-or GitHub is escaped; the one exception is the dashboard's chart, SVG that `pages_data` builds
-with every value in it escaped.
+or GitHub is escaped; the one exception is the dashboard's chart, SVG that `dashboard_chart`
+builds with every value in it escaped.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 exports of its table) and the pull request details page (`GET /{owner}/{repo}/pull/{n}`).
 
 Both read only what the worker stored (the default-branch snapshot and its measure history,
-the last evaluation and the timeline); `pages_data` turns that into plain data and the
-templates lay it out. Nothing here asks GitHub for a plan, a review or a check run.
+the last evaluation and the timeline); `dashboard_view` and `pull_view` turn that into plain
+data and the templates lay it out. Nothing here asks GitHub for a plan, a review or a check run.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from markupsafe import Markup
 
 from rapidvet.app.handbook import snapshots, unvetted_merges
 from rapidvet.app.pulls import summary, timeline
-from rapidvet.app.web import pages_data
+from rapidvet.app.web.pages import dashboard_view, pull_view
 from rapidvet.app.web.pages.auth import require_reader
 from rapidvet.app.web.pages.keys import REGISTRATION
 from rapidvet.app.web.pages.rendering import render
 
 EXPORTS = {
-    "csv": ("text/csv", pages_data.dashboard_csv),
-    "json": ("application/json", pages_data.dashboard_json),
+    "csv": ("text/csv", dashboard_view.dashboard_csv),
+    "json": ("application/json", dashboard_view.dashboard_json),
 }
 
 
@@ -33,14 +33,14 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
     store, repo = registration.store, f"{owner}/{name}"
     query = request.query
     export = query.get("format")
-    view = pages_data.dashboard(
+    view = dashboard_view.dashboard(
         repo,
         snapshots.load(store, repo),
         snapshots.history(store, repo),
         datetime.now(UTC).date(),
         sort=query.get("sort"),
         show=query.get("show"),
-        page=pages_data.ALL_ROWS if export in EXPORTS else query.get("page"),
+        page=dashboard_view.ALL_ROWS if export in EXPORTS else query.get("page"),
         web_url=registration.settings.web_url,
         unvetted=unvetted_merges.unvetted(store, repo),
     )
@@ -56,7 +56,7 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
             },
         )
     if view["status"] == "ok":
-        # The chart is markup pages_data built with every value escaped; nothing else is.
+        # The chart is markup dashboard_chart built with every value escaped; nothing else is.
         view = {**view, "chart": Markup(view["chart"])}
     return await render(request, "dashboard.html", {"view": view}, status=view["http_status"])
 
@@ -67,7 +67,7 @@ async def pull_page(request: web.Request) -> web.StreamResponse:
     registration = request.app[REGISTRATION]
     store, repo = registration.store, f"{owner}/{name}"
     number = int(request.match_info["number"])
-    view = pages_data.pull_details(
+    view = pull_view.pull_details(
         repo,
         number,
         summary.stored(store, repo, number),

@@ -11,7 +11,7 @@ import pytest
 
 from rapidvet.app.pulls import summary, timeline
 from rapidvet.app.store import open_store
-from rapidvet.app.web.pages_data import pull_details
+from rapidvet.app.web.pages.pull_view import pull_details
 from tests.support.e2e import PLAN_PATH, REPO, Handbook, open_handbook
 
 FOLLOW_UP = "rapidvet/vetting-{number}"

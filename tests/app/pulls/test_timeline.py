@@ -14,7 +14,7 @@ from rapidvet.app.pulls.summary import stored
 from rapidvet.app.store import Delivery
 from rapidvet.app.store.records import TIMELINE_SIZE
 from rapidvet.app.store.sqlite import SqliteStore
-from rapidvet.app.web import pages_data
+from rapidvet.app.web.pages import pull_view
 from rapidvet.workflows.decision import decide
 from tests.support.e2e import PLAN_PATH, REPO, open_handbook
 from tests.support.jobs import job_of
@@ -149,7 +149,7 @@ def test_the_server_records_a_review_from_delivery_to_merge_record(fake_github, 
     assert [e["conclusion"] for e in events if e["kind"] == "evaluation"][-1] == "success"
 
     web_url = fake_github.url
-    view = pages_data.pull_details(
+    view = pull_view.pull_details(
         REPO,
         handbook.number,
         summary,

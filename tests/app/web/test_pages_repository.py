@@ -13,8 +13,9 @@ from rapidvet.app.pulls import timeline
 from rapidvet.app.store.records import EVALUATION, SNAPSHOT
 from rapidvet.app.store.sqlite import SqliteStore
 from rapidvet.workflows.changes import BlockKey
+from tests.app.web.test_dashboard_view import small_snapshot, unvetted_merge
 from tests.app.web.test_pages_auth import REPO_PAGE, world  # noqa: F401  (the fixture)
-from tests.app.web.test_pages_data import evaluated_summary, small_snapshot, unvetted_merge
+from tests.app.web.test_pull_view import evaluated_summary
 from tests.support.browser import XSS_PAYLOADS
 
 REPO = "acme/handbook"

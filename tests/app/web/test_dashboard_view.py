@@ -1,5 +1,5 @@
-"""The view models of the details page and the dashboard: shapes, links, sorting, exports,
-the chart, and the time a 10 000-page dashboard takes to build (printed, never asserted)."""
+"""The view model of the handbook dashboard: shapes, links, sorting, paging, exports, and the
+time a 10 000-page dashboard takes to build (printed, never asserted)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
@@ -16,167 +15,33 @@ import pytest
 
 from rapidvet.app.handbook import snapshots, unvetted_merges
 from rapidvet.app.handbook.snapshots import (
-    MeasurePoint,
     PlaceholderRow,
     PlanRow,
     Snapshot,
     TocRecord,
 )
 from rapidvet.app.handbook.unvetted_merges import PlanMerge
-from rapidvet.app.pulls.evaluation import judge, summary
-from rapidvet.app.pulls.inputs import ConfigRead, PullInfo, PullInputs
-from rapidvet.app.pulls.summary import Summary
 from rapidvet.app.store.records import SNAPSHOT
 from rapidvet.app.store.sqlite import SqliteStore
-from rapidvet.app.web.pages_data import (
+from rapidvet.app.web.pages.dashboard_view import (
     ALL_ROWS,
     CSV_COLUMNS,
     ROWS_PER_PAGE,
     dashboard,
     dashboard_csv,
     dashboard_json,
-    measure_chart_svg,
-    pull_details,
 )
 from rapidvet.workflows.changes import BlockKey
-from rapidvet.workflows.config_loader import load_config
-from rapidvet.workflows.reviews import Review
 from tests.support.bench_scripts import load_bench_script
-from tests.support.e2e import CONFIG, PLAN, PLAN_PATH
 
 WEB = "https://github.example"
 REPO = "acme/handbook"
 TODAY = date(2026, 11, 23)
-HEAD, BASE = "a" * 40, "b" * 40
-SVG = "{http://www.w3.org/2000/svg}"
+HEAD = "a" * 40
 
 
 def load_bench() -> ModuleType:
     return load_bench_script("dashboard_bench")
-
-
-# -- pull request details --------------------------------------------------------------------
-
-
-def evaluated_summary() -> Summary:
-    """The stored summary of a pull request that drops the plan's Obstacles, approved by its D."""
-    edited = PLAN.replace("#### Obstacles\n- Procedures that live only in people's heads\n\n", "")
-    pull = PullInfo(
-        REPO, 12, "author", HEAD, BASE, "main", f"{WEB}/{REPO}/pull/12", False, None, None
-    )
-    reviewed = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
-    snapshot = PullInputs(
-        pull=pull,
-        config=ConfigRead(".github/rapid.yml", load_config(CONFIG)),
-        head_config=None,
-        files={PLAN_PATH: (PLAN, edited)},
-        reviews=[Review(77, "dee", "APPROVED", reviewed, HEAD)],
-        texts_at={HEAD: {PLAN_PATH: edited}},
-        teams={"leads": frozenset({"lee", "lou"})},
-    )
-    return summary(judge(snapshot, TODAY, datetime.now(UTC)))
-
-
-def test_pull_details_show_blocks_roles_unblocks_findings_and_the_timeline():
-    events = [
-        {
-            "at": "1",
-            "kind": "delivery",
-            "event": "pull_request",
-            "action": "opened",
-            "delivery": "g",
-        },
-        {
-            "at": "2",
-            "kind": "evaluation",
-            "head_sha": HEAD,
-            "conclusion": "pending",
-            "title": "1 of 2 required RAPID approvals",
-        },
-        {
-            "at": "3",
-            "kind": "check_run",
-            "name": "RAPID review",
-            "id": 5,
-            "conclusion": "action_required",
-            "url": f"{WEB}/{REPO}/runs/5",
-            "action": "created",
-        },
-        {"at": "4", "kind": "reviewers_requested", "users": ["dee"], "teams": ["leads"]},
-        {"at": "5", "kind": "merge_commit", "sha": "c" * 40, "url": f"{WEB}/{REPO}/commit/c"},
-        {"at": "6", "kind": "merge_comment", "id": 9, "url": f"{WEB}/{REPO}/pull/12#c9"},
-    ]
-    view = pull_details(REPO, 12, evaluated_summary(), events, web_url=WEB)
-    assert (view["status"], view["http_status"], view["number"]) == ("ok", 200, 12)
-    assert (
-        view["url"] == f"{WEB}/{REPO}/pull/12" and view["head_url"] == f"{WEB}/{REPO}/commit/{HEAD}"
-    )
-    [block] = view["blocks"]
-    assert (block["path"], block["title"], block["change"]) == (
-        PLAN_PATH,
-        "FY27 Ops VPMOM",
-        "modified",
-    )
-    blob = f"{WEB}/{REPO}/blob/{HEAD}/{PLAN_PATH}"
-    assert block["url"] == f"{blob}#L{block['start']}-L{block['end']}"
-
-    roles = {(r["role"], r["holder"]): r for r in view["roles"]}
-    decider = roles["D", "DEE"]
-    assert (decider["state"], decider["reviewer"], decider["handle"]) == ("approved", "dee", "@dee")
-    assert decider["reviewed_at"] == "2026-11-20T09:30:00+00:00"
-    assert decider["review_url"] == f"{WEB}/{REPO}/pull/12#pullrequestreview-77"
-    assert decider["avatar_url"] == f"{WEB}/dee.png?size=40"
-    assert decider["profile_url"] == f"{WEB}/dee"
-    leads = roles["A", "LEADS"]
-    assert (leads["state"], leads["review_url"], leads["required"]) == ("waiting", None, True)
-    assert leads["avatar_url"] == f"{WEB}/acme.png?size=40"  # a team shows its organization's
-    assert leads["profile_url"] == f"{WEB}/orgs/acme/teams/leads"
-    assert roles["I", "@ivy"]["state"] == "not required"
-
-    assert view["unblocks"], "someone's approval unblocks the missing A"
-    for unblock in view["unblocks"]:
-        assert unblock["satisfies"] == [{"path": PLAN_PATH, "block": "FY27 Ops VPMOM", "role": "A"}]
-        assert unblock["avatar_url"].startswith(f"{WEB}/")
-    missing = next(f for f in view["findings"] if f["rule"] == "section-missing")
-    assert missing["url"].startswith(f"{blob}#L{missing['line']}")
-    assert "obstacles" in missing["message"].lower()
-
-    timeline = [(e["kind"], e["text"], e["url"]) for e in view["timeline"]]
-    assert timeline == [
-        ("delivery", "Received pull_request.opened (delivery g)", None),
-        (
-            "evaluation",
-            "Evaluated aaaaaaa: pending — 1 of 2 required RAPID approvals",
-            f"{WEB}/{REPO}/commit/{HEAD}",
-        ),
-        (
-            "check_run",
-            "Check run “RAPID review” created: action_required",
-            f"{WEB}/{REPO}/runs/5",
-        ),
-        ("reviewers_requested", "Review requested from @dee, team leads", view["url"]),
-        ("merge_commit", "Merge record committed as ccccccc", f"{WEB}/{REPO}/commit/c"),
-        ("merge_comment", "Decision comment posted", f"{WEB}/{REPO}/pull/12#c9"),
-    ]
-
-
-def test_a_deleted_block_links_to_its_lines_at_the_base():
-    pull = PullInfo(
-        REPO, 3, "author", HEAD, BASE, "main", f"{WEB}/{REPO}/pull/3", False, None, None
-    )
-    snapshot = PullInputs(
-        pull, ConfigRead(None, load_config(CONFIG)), None, {PLAN_PATH: (PLAN, None)}, []
-    )
-    deleted = summary(judge(snapshot, TODAY, datetime.now(UTC)))
-    view = pull_details(REPO, 3, deleted, [], web_url=WEB)
-    [block] = view["blocks"]
-    assert block["change"] == "deleted" and f"/blob/{BASE}/" in block["url"]
-
-
-def test_pull_details_of_a_pull_request_never_seen():
-    view = pull_details(REPO, 12, None, [], web_url=WEB)
-    assert (view["status"], view["http_status"]) == ("not_found", 404)
-    assert "has not seen pull request #12 of acme/handbook" in view["message"]
 
 
 # -- the dashboard ---------------------------------------------------------------------------
@@ -432,51 +297,6 @@ def test_json_export_holds_the_measure_and_the_table():
     assert data["measure"] == view["measure"]
     assert [p["title"] for p in data["plans"]] == ["Alpha VPMOM", "beta VPMOM", "gamma V2MOM"]
     assert set(data["plans"][0]) == set(CSV_COLUMNS)
-
-
-# -- the chart -------------------------------------------------------------------------------
-
-
-def texts(svg: str) -> list[str]:
-    root = ET.fromstring(svg)
-    return [
-        e.text or "" for e in root.iter() if e.tag in (f"{SVG}text", f"{SVG}title", f"{SVG}desc")
-    ]
-
-
-def test_chart_is_well_formed_accessible_svg_with_escaped_text():
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    points = [
-        MeasurePoint(start, "<script>alert('&')</script>", 40.0, 5, 2),
-        MeasurePoint(start + timedelta(days=30), "c" * 40, None, 0, 0),  # no plans: no dot
-        MeasurePoint(start + timedelta(days=60), "d" * 40, 80.0, 5, 4, (12, 13)),
-    ]
-    svg = measure_chart_svg(points)
-    root = ET.fromstring(svg)
-    assert root.tag == f"{SVG}svg" and root.get("role") == "img"
-    assert root.get("aria-labelledby") == "measure-chart-title measure-chart-desc"
-    assert root.find(f"{SVG}title").text == "% of plans vetted within 12 months"
-    desc = root.find(f"{SVG}desc").text
-    assert "From 40.0% on 2026-01-01 to 80.0% of 5 plans on 2026-03-02" in desc
-    assert "#12, #13" in desc
-    assert not [
-        e for e in root.iter() if e.tag.endswith("script") or e.tag.endswith("foreignObject")
-    ]
-    assert "<script>" not in svg
-    shown = texts(svg)
-    assert "2026-01-01: 40.0% of 5 plans, <script" in shown  # escaped in the source, intact here
-    assert "Vetted in #12, #13" in shown
-    assert {"0%", "50%", "100%", "2026-01-01", "2026-03-02"} <= set(shown)
-    assert len(root.findall(f".//{SVG}circle")) == 2
-    assert len(root.find(f"{SVG}polyline").get("points").split()) == 2
-
-
-@pytest.mark.parametrize(
-    "points", [[], [MeasurePoint(datetime(2026, 1, 1, tzinfo=UTC), "c", 50.0, 2, 1)]]
-)
-def test_chart_with_no_or_one_measurement(points):
-    shown = texts(measure_chart_svg(points))
-    assert ("No measurements yet" in shown) is (not points)
 
 
 # -- the 10 000-page dashboard ---------------------------------------------------------------
