@@ -18,7 +18,9 @@ import pytest
 import rapidvet.checks as checks_package
 import rapidvet.workflows as workflows_package
 from rapidvet.checks import page, parse
+from rapidvet.checks.block_scan import scan_blocks
 from rapidvet.checks.dates import is_unset, parse_period
+from rapidvet.checks.nesting import nesting_depth
 from rapidvet.checks.options import DEFAULT_KINDS, CheckOptions
 from rapidvet.checks.page import check_page, may_hold_plan
 from rapidvet.checks.rapid_line import parse_rapid_line
@@ -244,6 +246,21 @@ def test_the_timing_catches_a_backtracking_pattern() -> None:
 READERS: dict[str, tuple[Callable[[str], object], Callable[[int], str], int]] = {
     "plan screen, marks": (lambda t: may_hold_plan(t, OPTIONS), runs("*"), 100_000),
     "plan screen, names": (lambda t: may_hold_plan(t, OPTIONS), runs("# ", "VPMOX"), 100_000),
+    "plan screen, words": (
+        lambda t: may_hold_plan(t, OPTIONS),
+        runs("vision ", "measures\n"),
+        50_000,
+    ),
+    "plan screen, folded": (lambda t: may_hold_plan(t, OPTIONS), runs("\u017f vision\n"), 50_000),
+    "nesting, indented items": (lambda t: nesting_depth(t, 19), runs("      - a\n"), 100_000),
+    "block scanner, lazy lines": (scan_blocks, lambda n: "- a\n" + runs("b\n")(n), 100_000),
+    "block scanner, dashes": (scan_blocks, runs("-a\n", "a\n"), 100_000),
+    "block scanner, nested items": (scan_blocks, runs("- a\n  - b\n    - c\n      - d\n"), 100_000),
+    "block scanner, table rows": (
+        scan_blocks,
+        lambda n: "| a | b |\n|---|---|\n" + runs("\\| x |\n")(n),
+        100_000,
+    ),
     "title trailers": (lambda t: parse.title_kind(t, DEFAULT_KINDS), runs("2020 x"), 50_000),
     "plain": (parse.plain, runs("* "), 100_000),
     "rapid emphasis": (parse_rapid_line, runs("*", "x", "*"), 100_000),

@@ -62,3 +62,10 @@ def test_markdownlint_gets_globs_for_folders() -> None:
     shape = bench.Shape("corpus", Path("."), ["."])
     assert bench.command_of("markdownlint-cli2", "ml", shape)[:2] == ["ml", "**/*.md"]
     assert bench.command_of("rapidvet", "rv", shape) == ["rv", "check", ".", "--format", "json"]
+
+
+def test_rapidvet_runs_with_a_bytecode_cache_of_its_own(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = bench.tool_environment(tmp_path)
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["PYTHONPYCACHEPREFIX"] == str(tmp_path / "pycache")
