@@ -50,6 +50,14 @@ def line_depth(line: str) -> int:
     return depth + 2 * (indent // 2) if depth else 0
 
 
+def _most(line: str, stripped: str) -> int:
+    """At least `line_depth(line)`, cheaply: each marker character adds at most 2 and each
+    column of indentation 1, a tab 4 columns (`stripped` is the line without leading spaces)."""
+    if stripped.startswith("\t"):
+        return 4 * (len(line) - len(line.lstrip(_MARKS)))
+    return 2 * (len(stripped) - len(stripped.lstrip(_MARKS))) + len(line) - len(stripped)
+
+
 def nesting_depth(text: str, floor: int = 0) -> int:
     """The depth of the deepest line of the page outside fenced code, or `floor` when none
     is deeper: a line is measured only when its markers and indentation could be."""
@@ -65,8 +73,6 @@ def nesting_depth(text: str, floor: int = 0) -> int:
         if stripped.startswith(_FENCES):
             fence = stripped[:3]
             continue
-        # Each character before the text adds at most 4 (a tab of indentation), so a line
-        # whose markers and blanks are short cannot pass `deepest`.
-        if 4 * (len(line) - len(line.lstrip(_MARKS))) > deepest:
+        if _most(line, stripped) > deepest:
             deepest = max(deepest, line_depth(line))
     return deepest
