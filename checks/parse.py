@@ -41,6 +41,9 @@ _TITLE_TRAILER = re.compile(
     r"\((tba|tbd|wip|draft|fy\s?\d{2,4}|\d{1,3}\s?%)\)|fy\s?\d{2,4}|plans?|\d{4}", re.IGNORECASE
 )
 _TRAILER_MAX = len("(fy 2020)")
+# The last characters of a trailer but digits (any decimal digit, as the regex's `\d` reads
+# them), in any case (the long s is an s to a case-ignoring regex).
+_TRAILER_ENDS = frozenset(")nNsS\u017f")
 # A line opening with TBD may follow blank lines: `[^\S\n]*` keeps the blanks before it to
 # its own line, where `^\s*` rescanned a run of blank lines from each of them.
 _PLACEHOLDER_BODY = re.compile(
@@ -68,7 +71,10 @@ def plain(text: str) -> str:
     if "&" in text:
         for entity, char in _ENTITIES.items():
             text = text.replace(entity, char)
-    if text and not _decoration(text[0]) and not _decoration(text[-1]):
+    if not text:
+        return text
+    first, last = text[0], text[-1]
+    if not (first in _EMPHASIS or last in _EMPHASIS or first.isspace() or last.isspace()):
         return text
     return _stripped(text, _decoration)
 
@@ -93,6 +99,8 @@ def _without_trailers(text: str) -> str:
 
     Read from the end: `ends` holds the places, leftmost last, where such a run may start
     or the text ends; a trailer is only tried where it would end at one of them."""
+    if not text or not (text[-1] in _TRAILER_ENDS or text[-1].isdecimal()):
+        return text  # no trailer ends here: most titles
     ends = [len(text)]
     word = len(text)  # where the text from `start` on, blanks skipped, begins
     for start in range(len(text) - 1, -1, -1):
