@@ -14,6 +14,7 @@ heading that names no kind is a "headless" plan and is found too.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -526,21 +527,21 @@ def _close_sections(
 
 
 class _LabelIndex:
-    """Which section labels could stand on each source line, counted cumulatively, so a
-    heading's span can be screened in constant time before its sections are read."""
+    """The source lines where a section label could stand, with its name, so the labels in
+    a heading's span are found by bisection before its sections are read."""
 
     _DECORATION = re.compile(r"\s*(?:[-*+>|#]+|\d+[.)])\s*")
 
     def __init__(self, lines: list[str], kinds: Sequence[Kind]) -> None:
-        self.names = sorted({n for k in kinds for n in k.sections} | set(SYNONYMS.values()))
-        counts = dict.fromkeys(self.names, 0)
-        self.prefix: list[dict[str, int]] = [dict(counts)]
-        for line in lines:
+        self.size = len(lines)
+        self.lines: list[int] = []  # 0-based, in order
+        self.names: list[str] = []  # the label's name on each of them
+        for number, line in enumerate(lines):
             bare = self._bare(line) if len(line) <= 2 * LABEL_MAX else ""
             name = label_name(_LABEL_END.split(bare, maxsplit=1)[0], kinds) if bare else None
             if name:
-                counts[name] += 1
-            self.prefix.append(dict(counts))
+                self.lines.append(number)
+                self.names.append(name)
 
     @classmethod
     def _bare(cls, line: str) -> str:
@@ -551,8 +552,11 @@ class _LabelIndex:
         return without_tags(line[decoration.end() :] if decoration else line)
 
     def names_between(self, start: int, end: int) -> set[str]:
-        low, high = self.prefix[start], self.prefix[min(end, len(self.prefix) - 1)]
-        return {name for name in self.names if high[name] > low[name]}
+        """The labels' names on lines `start` to `end` (exclusive). A heading's span holds
+        those of its subheadings, at most six levels deep, so each line is read at most
+        six times over all the headings of a page."""
+        low = bisect_left(self.lines, start)
+        return set(self.names[low : bisect_left(self.lines, min(end, self.size))])
 
 
 def _headless_blocks(
