@@ -1,8 +1,9 @@
 """The layers import downwards only (docs/architecture.md#layers): `checks` neither `workflows`
 nor `app`, `workflows` never `app`; within `app`, the seams below everything else (`github/`,
-`store/`) import none of the packages that use them, and only the command line (`app/cli.py`,
-`app/commands/`) imports `rapidvet.app.commands`. Every import counts, those inside functions and
-`TYPE_CHECKING` blocks and `import_module` calls with a literal name included."""
+`store/`) import none of the packages that use them, `handbook/` never `pulls/`, and only the
+command line (`app/cli.py`, `app/commands/`) imports `rapidvet.app.commands`. Every import
+counts, those inside functions and `TYPE_CHECKING` blocks and `import_module` calls with a
+literal name included."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ def forbidden(importer: str, imported: str) -> str | None:
     seam = any(within(importer, s) for s in SEAMS)
     if seam and any(within(imported, a) for a in ABOVE_THE_SEAMS):
         return "github/ and store/ sit below the packages that use them"
+    if within(importer, "rapidvet.app.handbook") and within(imported, "rapidvet.app.pulls"):
+        return "handbook/ sits below pulls/, which records merges into it"
     if within(imported, COMMANDS) and not any(within(importer, c) for c in COMMAND_LINE):
         return "only the command line imports the commands"
     return None
@@ -161,6 +164,12 @@ PLANTED = {
         "app/github/client.py",
         "import rapidvet.app.web.pages\n",
         "app/github/client.py:1: rapidvet.app.github.client imports rapidvet.app.web.pages",
+    ),
+    "the handbook importing a pull request's code": (
+        "app/handbook/doctor.py",
+        "from rapidvet.app.pulls.evaluation import team_has_access\n",
+        "app/handbook/doctor.py:1: rapidvet.app.handbook.doctor imports"
+        " rapidvet.app.pulls.evaluation.team_has_access",
     ),
     "import_module with a literal name": (
         "app/service.py",

@@ -6,9 +6,11 @@ that cannot be encoded safely raises `UnsafePath` before any request."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
@@ -17,6 +19,9 @@ from rapidvet.checks.paths import url_path
 
 CONTENTS = "/repos/{owner}/{repo}/contents/{+path}{?ref}"
 BLOB = "/repos/{owner}/{repo}/git/blobs/{sha}"
+PARALLEL_READS = 8  # concurrent content reads: well inside GitHub's secondary limits
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,3 +77,14 @@ async def read_page(
         return None
     size = int(entry.get("size") or 0)
     return TooLarge(size) if size > max_bytes else await entry_text(gh, full_name, entry)
+
+
+async def bounded(jobs: Iterable[Awaitable[T]], limit: int = PARALLEL_READS) -> list[T]:
+    """Run awaitables with at most `limit` at once, results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(job: Awaitable[T]) -> T:
+        async with gate:
+            return await job
+
+    return list(await asyncio.gather(*(one(job) for job in jobs)))

@@ -14,9 +14,9 @@ from gidgethub.abc import GitHubAPI
 
 from rapidvet.app.github.auth import GitHubApp
 from rapidvet.app.github.files import owner_repo
+from rapidvet.app.github.teams import TEAM_MEMBERS, team_has_access
+from rapidvet.app.handbook.rapid_yml import ConfigRead, config_text, parse_config
 from rapidvet.app.jobs.isolation import checked
-from rapidvet.app.pulls.evaluation import team_has_access
-from rapidvet.app.pulls.inputs import TEAM_MEMBERS, ConfigRead, config_text, parse_config
 from rapidvet.checks.paths import url_path
 from rapidvet.workflows.rapid_config import RapidConfig
 from rapidvet.workflows.roles import Holder

@@ -22,7 +22,8 @@ from typing import Any
 from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
-from rapidvet.app.github.files import BLOB, owner_repo
+from rapidvet.app.github.files import BLOB, bounded, owner_repo
+from rapidvet.app.handbook.rapid_yml import parse_config
 from rapidvet.app.handbook.snapshots import (
     ConfigFile,
     MeasurePoint,
@@ -35,7 +36,6 @@ from rapidvet.app.handbook.snapshots import (
     load,
 )
 from rapidvet.app.jobs.isolation import checked
-from rapidvet.app.pulls.inputs import bounded, parse_config
 from rapidvet.app.store import Store
 from rapidvet.checks.layout import (
     GITBOOK_CONFIG,

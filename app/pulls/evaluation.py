@@ -18,6 +18,7 @@ from gidgethub.abc import GitHubAPI
 from rapidvet.app.context import Context
 from rapidvet.app.github.files import owner_repo
 from rapidvet.app.github.retry import SecondaryRateLimited
+from rapidvet.app.github.teams import team_has_access, team_members
 from rapidvet.app.jobs.isolation import GaveUp, checked
 from rapidvet.app.jobs.reconcile import note_evaluation
 from rapidvet.app.pulls import timeline
@@ -26,7 +27,6 @@ from rapidvet.app.pulls.inputs import (
     PullInfo,
     PullInputs,
     read_pull,
-    read_teams,
     unread_findings,
 )
 from rapidvet.app.pulls.summary import Summary
@@ -43,7 +43,6 @@ from rapidvet.workflows.reviewers import refusals_note
 
 log = logging.getLogger("rapidvet.evaluation")
 REQUEST_REVIEWERS = "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers"
-TEAM_REPOSITORY = "/orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
 # What an ASKED record holds when the holder was asked to review (else why GitHub refused).
 WAS_ASKED = "1"
 NO_ACCESS = (
@@ -123,7 +122,7 @@ async def assess(
             if r.holder.is_team and r.holder.handle
         }
         if teams:
-            inputs.teams = await read_teams(gh, repo, teams)
+            inputs.teams = await team_members(gh, repo, teams)
             evaluation = await checked(judge, inputs, today, started)
     except GaveUp as gave_up:
         raise PullGaveUp(inputs.pull, gave_up, started) from gave_up
@@ -332,19 +331,6 @@ async def _ask(gh: GitHubAPI, repo: str, number: int, names: list[str]) -> dict[
     }
     rest = [name for name in names if name not in refused]
     return refused | (await _post_requests(gh, repo, number, rest) if rest else {})
-
-
-async def team_has_access(gh: GitHubAPI, repo: str, slug: str) -> bool:
-    """Whether the team `slug` of `repo`'s owner may be asked to review on `repo`."""
-    # /rest/teams/teams#check-team-permissions-for-a-repository: 404 when the team has none.
-    names = owner_repo(repo)
-    try:
-        await gh.getitem(TEAM_REPOSITORY, {**names, "org": names["owner"], "team_slug": slug})
-    except BadRequest as err:
-        if err.status_code != 404 or isinstance(err, RateLimitExceeded | SecondaryRateLimited):
-            raise
-        return False
-    return True
 
 
 async def _post_requests(gh: GitHubAPI, repo: str, number: int, names: list[str]) -> dict[str, str]:

@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from gidgethub.abc import GitHubAPI
 
-from rapidvet.app.github.files import TooLarge, owner_repo, read_page, read_text
+from rapidvet.app.github.files import TooLarge, bounded, owner_repo, read_page
+from rapidvet.app.handbook.rapid_yml import ConfigRead, config_text, parse_config
 from rapidvet.app.jobs.isolation import checked
 from rapidvet.checks.model import Finding
 from rapidvet.checks.options import CheckOptions
 from rapidvet.checks.page import oversized_page
 from rapidvet.checks.paths import path_problem, unsafe_path_finding
 from rapidvet.workflows.config_errors import ConfigError
-from rapidvet.workflows.config_loader import CONFIG_LOCATIONS, load_config
+from rapidvet.workflows.config_loader import CONFIG_LOCATIONS
 from rapidvet.workflows.pull_request import FileVersions, is_markdown
 from rapidvet.workflows.rapid_config import RapidConfig
 from rapidvet.workflows.reviews import Review, latest_reviews
-from rapidvet.workflows.roles import Holder
 
 PULL = "/repos/{owner}/{repo}/pulls/{number}"
 FILES = "/repos/{owner}/{repo}/pulls/{number}/files{?per_page}"
 REVIEWS = "/repos/{owner}/{repo}/pulls/{number}/reviews{?per_page}"
-TEAM_MEMBERS = "/orgs/{org}/teams/{team_slug}/members{?per_page}"
-PARALLEL_READS = 8  # concurrent content reads: well inside GitHub's secondary limits
 
-T = TypeVar("T")
 # The changed pages not read: path -> the size GitHub reported, over the page size limit, or
 # None when the path cannot go into a URL safely.
 Unread = dict[str, int | None]
@@ -66,15 +62,6 @@ class PullInfo:
 
 
 @dataclass
-class ConfigRead:
-    """The base branch's rapid.yml: parsed, or the error it has, or absent (defaults)."""
-
-    path: str | None
-    config: RapidConfig
-    error: ConfigError | None = None
-
-
-@dataclass
 class PullInputs:
     """What one evaluation judges: the pull request, both rapid.yml files, every changed page
     at base and head, the reviews, and the texts each reviewer approved."""
@@ -89,37 +76,6 @@ class PullInputs:
     teams: dict[str, frozenset[str]] = field(default_factory=dict)
     # Why the head's rapid.yml cannot be read, when the pull request changes it.
     head_error: ConfigError | None = None
-
-
-async def bounded(jobs: Iterable[Awaitable[T]], limit: int = PARALLEL_READS) -> list[T]:
-    """Run awaitables with at most `limit` at once, results in order."""
-    gate = asyncio.Semaphore(limit)
-
-    async def one(job: Awaitable[T]) -> T:
-        async with gate:
-            return await job
-
-    return list(await asyncio.gather(*(one(job) for job in jobs)))
-
-
-async def config_text(gh: GitHubAPI, repo: str, ref: str) -> tuple[str | None, str | None]:
-    """rapid.yml's path and text where GitHub looks for CODEOWNERS: .github/, the root, docs/."""
-    for path in CONFIG_LOCATIONS:
-        text = await read_text(gh, repo, path, ref)
-        if text is not None:
-            return path, text
-    return None, None
-
-
-def parse_config(path: str | None, text: str | None) -> ConfigRead:
-    """rapid.yml parsed, or the error it has, or the defaults when there is none. Pure: a job
-    runs it in a checking child, since a branch's rapid.yml is a stranger's text."""
-    if path is None or text is None:
-        return ConfigRead(None, RapidConfig())
-    try:
-        return ConfigRead(path, load_config(text, path))
-    except ConfigError as err:
-        return ConfigRead(path, RapidConfig(), err)
 
 
 async def read_pull(
@@ -227,18 +183,3 @@ async def _texts_at_review_commits(gh: GitHubAPI, inputs: PullInputs) -> None:
             for p, text in zip(paths, texts, strict=True)
         }
     inputs.texts_at[pull.head_sha] = {p: head for p, (_, head) in inputs.files.items()}
-
-
-async def read_teams(gh: GitHubAPI, repo: str, handles: Iterable[str]) -> dict[str, frozenset[str]]:
-    """Members of each `@org/team` handle of the organization that owns `repo`, keyed by
-    team slug. Other organizations' teams are not looked up: the job's client may not, and
-    the decision reports them as holders nobody can stand for."""
-    owner = owner_repo(repo)["owner"]
-    teams: dict[str, frozenset[str]] = {}
-    for handle in sorted(set(handles)):
-        if Holder(handle, handle).outside(owner):
-            continue
-        org, slug = handle.lstrip("@").split("/", 1)
-        members = gh.getiter(TEAM_MEMBERS, {"org": org, "team_slug": slug, "per_page": "100"})
-        teams[slug] = frozenset([str(m["login"]) async for m in members])
-    return teams

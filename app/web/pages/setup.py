@@ -30,9 +30,9 @@ from yarl import URL
 from rapidvet.app.github.auth import DEFAULT_TIMEOUT, REQUESTER, GitHubApp
 from rapidvet.app.github.client import RapidvetGitHubAPI
 from rapidvet.app.github.credentials import AppCredentials, Registration
+from rapidvet.app.github.files import bounded
 from rapidvet.app.handbook.doctor import NotInstalled, findings, parsed_in_child, read_repository
 from rapidvet.app.jobs.isolation import CheckPool, GaveUp, Limits
-from rapidvet.app.pulls.inputs import bounded
 from rapidvet.app.settings import GENERATE_SECRET_KEY, GENERATE_SECRET_KEY_PYTHON
 from rapidvet.app.store import Store
 from rapidvet.app.store.records import INSTALLATION

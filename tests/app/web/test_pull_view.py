@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from rapidvet.app.handbook.rapid_yml import ConfigRead
 from rapidvet.app.pulls.evaluation import judge, summary
-from rapidvet.app.pulls.inputs import ConfigRead, PullInfo, PullInputs
+from rapidvet.app.pulls.inputs import PullInfo, PullInputs
 from rapidvet.app.pulls.summary import Summary
 from rapidvet.app.web.pages.pull_view import pull_details
 from rapidvet.workflows.config_loader import load_config
