@@ -15,6 +15,7 @@ passes only when each of them passes: a pull request changed after its approvals
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -29,12 +30,14 @@ from rapidvet.app.pulls.summary import stored
 from rapidvet.checks.paths import url_path
 from rapidvet.workflows.approval import RowState
 
+COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
 QUEUE_REF = re.compile(r"refs/heads/gh-readonly-queue/(.+)/pr-([0-9]{1,9})-[0-9a-f]{40}")
 PULL = "/repos/{owner}/{repo}/pulls/{number}"
 COMPARE = "/repos/{owner}/{repo}/compare/{+basehead}"
 MATCHING_REFS = "/repos/{owner}/{repo}/git/matching-refs/{+ref}"
 RUNS = "/repos/{owner}/{repo}/commits/{ref}/check-runs"
 PASSING = ("success", "neutral")  # what GitHub counts as a passed required check
+log = logging.getLogger("rapidvet.merge_queue")
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,10 @@ class Verdict:
 
 async def check_group(gh: GitHubAPI, context: Context, repo: str, group: dict[str, Any]) -> None:
     """Report both check runs on the group's head commit."""
-    head_sha = str(group["head_sha"])
+    head_sha = str(group.get("head_sha", ""))
+    if not COMMIT_SHA.fullmatch(head_sha):  # it goes into a compare URL: never a path
+        log.warning("merge group of %s without a commit SHA as its head: not checked", repo)
+        return
     numbers = await group_pulls(gh, repo, group)
     if numbers is None:
         reason = "rapidvet cannot tell which pull requests this merge group holds"
