@@ -20,7 +20,7 @@ serves as markdown-it's `tShift` and `sCount`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_LIST_DEPTH = 4  # far below markdown-it's nesting limit (20 token levels, 2 per list)
 # markdown-it's `mdTrim` set: JavaScript's `trim` whitespace but U+FEFF.
@@ -44,8 +44,7 @@ _BLOCK_TAG_NAMES = (
 _BLOCK_TAGS = frozenset(_BLOCK_TAG_NAMES.split())
 
 
-@dataclass(frozen=True)
-class RawBlock:
+class RawBlock(NamedTuple):
     """A top-level block as markdown-it-py's tokens describe it: its kind, 0-based line range
     [start, end), heading level, the content of its inline token (a heading's or paragraph's
     text, an HTML block's source), a table's row lines (the delimiter row left out) and a
@@ -153,18 +152,24 @@ class _Scanner:
 
     def lines_text(self, begin: int, end: int, indent: int, last_newline: bool = False) -> str:
         """markdown-it's `getLines(begin, end, indent, last_newline)`."""
-        parts = []
-        for n in range(begin, end):
-            line, first, column = self.lines[n], 0, 0
-            while first < len(line) and column < indent:
-                if line[first] != " " and first >= self.shift[n]:
-                    break
-                column += 1
-                first += 1
-            parts.append(line[first:])
+        if not indent:
+            parts = self.lines[begin:end]  # nothing to take off: a top-level block
+        else:
+            parts = [self.unindented(n, indent) for n in range(begin, end)]
         text = "\n".join(parts)
         has_newline = end < self.max or self.last_newline  # the last line's, in the source
         return text + "\n" if last_newline and has_newline and parts else text
+
+    def unindented(self, n: int, indent: int) -> str:
+        """Line `n` without up to `indent` columns of blanks or, on an item's first line,
+        of its marker."""
+        line, first, column = self.lines[n], 0, 0
+        while first < len(line) and column < indent:
+            if line[first] != " " and first >= self.shift[n]:
+                break
+            column += 1
+            first += 1
+        return line[first:]
 
     def text(self, begin: int, end: int) -> str:
         """A paragraph's or setext heading's text, where it is kept: at the top level, or as
@@ -177,11 +182,13 @@ class _Scanner:
         """Whether one of the rules `ends` (markdown-it's terminator rules of a construct)
         matches line `n` in silent mode. Silent rules change nothing, so only the ones
         that can match its first character are tried, in any order."""
-        if self.shift[n] - self.blk >= 4:
+        shift = self.shift[n]
+        if shift - self.blk >= 4:
             return False  # every rule but code declines an indented line
         if _Scanner.table in ends and self.table(n, end, True):
             return True
-        for rule in _MARKED.get(self.char(n), ()):
+        line = self.lines[n]
+        for rule in _MARKED.get(line[shift], ()) if shift < len(line) else ():
             if rule in ends and rule(self, n, end, True):
                 return True
         return False
@@ -209,18 +216,20 @@ class _Scanner:
     # -- the block tokenizer
 
     def tokenize(self, start: int, end: int) -> None:
+        lines, shift = self.lines, self.shift
         line = start
         while line < end:
-            while line < self.max and self.empty(line):
-                line += 1
+            while line < self.max and shift[line] >= len(lines[line]):
+                line += 1  # blank
             self.line = line
-            if line >= end or self.shift[line] < self.blk:
+            if line >= end or shift[line] < self.blk:
                 break
-            for rule in _RULES.get(self.char(line), _PLAIN_RULES):
+            first = lines[line][shift[line]]
+            for rule in _RULES.get(first, _PLAIN_RULES):
                 if rule(self, line, end, False):
                     break
             line = self.line
-            if line < end and self.empty(line):
+            if line < end and shift[line] >= len(lines[line]):
                 line += 1
                 self.line = line
 
@@ -491,11 +500,12 @@ class _Scanner:
             return False
         # Restored only when an underline is found, as markdown-it restores it.
         old_parent, self.parent = self.parent, "paragraph"
-        while n < end and not self.empty(n):
-            if self.shift[n] - self.blk > 3:
+        lines, shift = self.lines, self.shift
+        while n < end and shift[n] < len(lines[n]):
+            if shift[n] - self.blk > 3:
                 n += 1
                 continue
-            if self.shift[n] >= self.blk and self.char(n) in ("-", "="):
+            if shift[n] >= self.blk and lines[n][shift[n]] in "-=":
                 rest = self.lines[n][self.shift[n] :]
                 if not rest.lstrip(rest[0]).strip(" "):
                     level = 1 if rest[0] == "=" else 2
@@ -518,10 +528,11 @@ class _Scanner:
         old_parent, self.parent = self.parent, "paragraph"
         if self.prose_end is not None and self.prose_end[0] == start:
             n = end = self.prose_end[1]
+        lines, shift = self.lines, self.shift
         while n < end:
-            if self.empty(n):
-                break
-            if self.shift[n] - self.blk > 3:
+            if shift[n] >= len(lines[n]):
+                break  # blank
+            if shift[n] - self.blk > 3:
                 n += 1
                 continue
             if self.stops(n, end, _ENDS_PARAGRAPH):
