@@ -255,7 +255,7 @@ READERS: dict[str, tuple[Callable[[str], object], Callable[[int], str], int]] = 
     "nesting, indented items": (lambda t: nesting_depth(t, 19), runs("      - a\n"), 100_000),
     "block scanner, lazy lines": (scan_blocks, lambda n: "- a\n" + runs("b\n")(n), 100_000),
     "block scanner, dashes": (scan_blocks, runs("-a\n", "a\n"), 100_000),
-    "block scanner, nested items": (scan_blocks, runs("- a\n  - b\n    - c\n      - d\n"), 100_000),
+    "block scanner, nested items": (scan_blocks, runs("- a\n  - b\n    - c\n      - d\n"), 50_000),
     "block scanner, table rows": (
         scan_blocks,
         lambda n: "| a | b |\n|---|---|\n" + runs("\\| x |\n")(n),
