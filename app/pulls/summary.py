@@ -12,7 +12,7 @@ still reads.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from rapidvet.app.pulls.inputs import PullInfo
@@ -40,13 +40,7 @@ class SummaryPull:
         return cls(pull.number, pull.html_url, pull.author, pull.base_sha, pull.base_ref)
 
     def to_json(self) -> JsonObject:
-        return {
-            "number": self.number,
-            "url": self.url,
-            "author": self.author,
-            "base_sha": self.base_sha,
-            "base_ref": self.base_ref,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: JsonObject) -> SummaryPull:
@@ -69,13 +63,7 @@ class SummaryBlock:
         return cls(block.path, shown.title, shown.line, shown.end_line, str(block.change))
 
     def to_json(self) -> JsonObject:
-        return {
-            "path": self.path,
-            "title": self.title,
-            "line": self.line,
-            "end_line": self.end_line,
-            "change": self.change,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: JsonObject) -> SummaryBlock:
@@ -195,7 +183,7 @@ class UnblockedRow:
     role: str
 
     def to_json(self) -> JsonObject:
-        return {"path": self.path, "block": self.block, "role": self.role}
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: JsonObject) -> UnblockedRow:
@@ -294,13 +282,7 @@ class SummaryNote:
         return cls(note.code, str(note.severity), note.message, note.path, note.line)
 
     def to_json(self) -> JsonObject:
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-            "path": self.path,
-            "line": self.line,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: JsonObject) -> SummaryNote:
