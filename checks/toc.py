@@ -116,10 +116,11 @@ def listed(path: str, toc: frozenset[str]) -> bool:
 
 @lru_cache(maxsize=16)
 def _entries(toc: frozenset[str]) -> tuple[frozenset[str], tuple[Glob, ...]]:
-    """Literal entries as keys, glob entries as compiled patterns (cached: one TOC, many pages)."""
+    """Every entry as a key, and those with glob characters also as compiled patterns (cached:
+    one TOC, many pages). A glob entry names its literal path too: SUMMARY.md's links are
+    never globs, however their names read (`[x].md`)."""
     patterns = tuple(_glob(e) for e in toc if _GLOB_CHARS.search(e))
-    exact = frozenset(_key(e) for e in toc if not _GLOB_CHARS.search(e))
-    return exact, patterns
+    return frozenset(map(_key, toc)), patterns
 
 
 def _key(path: str) -> str:
