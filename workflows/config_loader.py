@@ -10,7 +10,7 @@ the file; ConfigError lists the first hundred.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rapidvet.checks.options import DEFAULT_KINDS, Kind
 from rapidvet.checks.rules import RULES
@@ -22,7 +22,6 @@ from rapidvet.workflows.config_errors import (
     quoted,
     where,
 )
-from rapidvet.workflows.config_yaml import START, NodePath, YamlDocument, parse_yaml
 from rapidvet.workflows.rapid_config import (
     ChecksSettings,
     MergeSettings,
@@ -30,6 +29,9 @@ from rapidvet.workflows.rapid_config import (
     Policy,
     RapidConfig,
 )
+
+if TYPE_CHECKING:
+    from rapidvet.workflows.config_yaml import NodePath, YamlDocument
 
 __all__ = [
     "CONFIG_LOCATIONS",
@@ -53,9 +55,7 @@ def config_location(existing: Iterable[str]) -> str | None:
     return next((path for path in CONFIG_LOCATIONS if path in present), None)
 
 
-def _fail(
-    source: str, message: str, line: int = START.line, column: int = START.column
-) -> ConfigError:
+def _fail(source: str, message: str, line: int = 1, column: int = 1) -> ConfigError:
     return ConfigError([ConfigProblem(source, line, column, message)])
 
 
@@ -82,6 +82,9 @@ def load_config(text: str, source: str = DEFAULT_SOURCE) -> RapidConfig:
     """The configuration in `text`; raises ConfigError listing every problem found."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise _too_large(source)
+    # yaml is imported by reading a config, not by every `rapidvet check` that has none.
+    from rapidvet.workflows.config_yaml import parse_yaml
+
     document = parse_yaml(text, source)
     if document is None or document.data is None:
         raise _fail(source, "empty file: expected a mapping that starts with 'version: 1'")

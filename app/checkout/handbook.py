@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -49,7 +50,9 @@ def pages(paths: Iterable[str], exclude: Sequence[str] = ()) -> list[Page]:
 def excluded(path: str, globs: Sequence[str], base: str = ".") -> bool:
     """Whether a glob matches the path relative to `base`, a folder it lies in (`drafts/*`,
     `ops/drafts`), or one of its names (`drafts`, `*.draft.md`), as ruff's excludes do."""
-    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(base))
+    if not globs:  # the common case, for every page of every run
+        return False
+    relative = os.path.relpath(os.path.abspath(path), absolute(base))
     parts = relative.replace(os.sep, "/").split("/")
     candidates = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)] + parts
     return any(fnmatchcase(name, glob.rstrip("/")) for glob in globs for name in candidates)
@@ -86,10 +89,26 @@ def _raise(error: OSError) -> None:
     raise UsageError(f"{error.filename}: {error.strerror}")
 
 
-def _files(root: Path) -> Iterator[str]:
+@functools.cache
+def absolute(path: str) -> str:
+    """os.path.abspath, once per path: a run asks it of the same few folders for every page."""
+    return os.path.abspath(path)
+
+
+def _files(root: Path) -> tuple[str, ...]:
     """Every file below `root` outside the skipped folders, root-relative with `/`, in the
-    order of `checks.layout.walk_order`. A folder that cannot be read is a usage error:
-    skipping it would pass its pages unchecked."""
+    order of `checks.layout.walk_order`; listed once per run, for the pages and the table of
+    contents. A folder that cannot be read is a usage error: skipping it would pass its pages
+    unchecked."""
+    return _listing(absolute(str(root)))
+
+
+@functools.cache
+def _listing(root: str) -> tuple[str, ...]:
+    return tuple(_listed(root))
+
+
+def _listed(root: str) -> Iterator[str]:
     for folder, dirs, files in os.walk(root, onerror=_raise):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
         prefix = os.path.relpath(folder, root).replace(os.sep, "/")
