@@ -1,17 +1,19 @@
-"""Checking a hostile page costs time linear in its size: twice the page, at most 2.5 times
-the CPU time (a quadratic step shows 4, a cubic one 8). Best of three, in CPU seconds of this
-process, so other work on a shared machine does not count."""
+"""Checking a hostile page costs time linear in its size: four times the page, at most 6 times
+the CPU time (a quadratic step shows 16, a cubic one 64). Best of three, in CPU seconds of this
+process, so other work on a shared machine counts little."""
 
 from __future__ import annotations
 
 import ast
 import gc
 import importlib
+import math
 import pkgutil
 import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
+from functools import partial
 
 import pytest
 
@@ -31,7 +33,9 @@ from rapidvet.workflows.roles import title_matches
 from tests.support import ROOT
 from tests.support.bench_scripts import load_bench_script
 
-RATIO = 2.5
+# Each input is timed at half and twice its size: linear work takes 4x as long, quadratic 16x,
+# and the 1.5x between 4 and RATIO absorbs a busy machine's noise in CPU time.
+RATIO = 6.0
 OPTIONS = CheckOptions(today=date(2020, 6, 1))
 HOSTILE = load_bench_script("hostile_inputs")
 SIZES = {
@@ -58,11 +62,21 @@ def cpu_seconds(text: str) -> float:
     return min(times)
 
 
+def growth(seconds: Callable[[str], float], small: str, large: str, floor: float) -> float:
+    """`seconds` of `large` over those of `small` (floored): the lowest of up to three tries,
+    since other work on the machine only ever adds to a time, never takes from it."""
+    found = math.inf
+    for _ in range(3):
+        found = min(found, seconds(large) / max(seconds(small), floor))
+        if found <= RATIO:
+            break
+    return found
+
+
 @pytest.mark.parametrize("name", sorted(HOSTILE.GENERATORS))
 def test_check_page_is_linear_on_hostile_pages(name: str) -> None:
     make, size = HOSTILE.GENERATORS[name], SIZES[name]
-    small, large = cpu_seconds(make(size)), cpu_seconds(make(2 * size))
-    assert large <= RATIO * max(small, 0.005), (small, large)
+    assert growth(cpu_seconds, make(size // 2), make(2 * size), floor=0.005) <= RATIO
 
 
 # Every regex in checks/ and workflows/, each with the input it runs on that makes it work
@@ -219,11 +233,10 @@ def pattern_seconds(pattern: re.Pattern[str], use: Use, text: str) -> float:
 
 
 def scaling(pattern: re.Pattern[str], use: Use, make: Callable[[int], str], n: int) -> float:
-    """CPU time on an input of 2n over that on n (small times floored at 1 ms)."""
-    small = pattern_seconds(pattern, use, make(n))
-    large = pattern_seconds(pattern, use, make(2 * n))
-    assert large < LARGEST, (pattern.pattern, large)
-    return large / max(small, 0.001)
+    """CPU time on an input of 2n over that on n/2 (small times floored at 1 ms)."""
+    large = make(2 * n)
+    assert pattern_seconds(pattern, use, large) < LARGEST, pattern.pattern
+    return growth(lambda text: pattern_seconds(pattern, use, text), make(n // 2), large, 0.001)
 
 
 @pytest.mark.parametrize("source", sorted(PATTERNS))
@@ -238,7 +251,7 @@ def test_each_pattern_is_linear_on_its_hardest_input(source: str) -> None:
 def test_the_timing_catches_a_backtracking_pattern() -> None:
     """The RAPID holder regex this table replaced: a lazy name, then blanks, then `(`."""
     holder = re.compile(r"\s*(?P<name>@?\w[\w .'/&+-]*?)\s*\((?P<roles>[^()]*)\)\s*")
-    assert scaling(holder, MATCH, lambda n: "a" + " " * n, 1_000) > RATIO
+    assert scaling(holder, MATCH, lambda n: "a" + " " * n, 2_000) > RATIO
 
 
 # The readers that replaced backtracking regexes, each on the input that made its regex
@@ -279,8 +292,8 @@ READERS: dict[str, tuple[Callable[[str], object], Callable[[int], str], int]] = 
 @pytest.mark.parametrize("name", sorted(READERS))
 def test_each_reader_is_linear_on_its_hardest_input(name: str) -> None:
     read, make, n = READERS[name]
-    small, large = reader_seconds(read, make(n)), reader_seconds(read, make(2 * n))
-    assert large <= RATIO * max(small, 0.002), (small, large)
+    timed = partial(reader_seconds, read)
+    assert growth(timed, make(n // 2), make(2 * n), floor=0.002) <= RATIO
 
 
 def reader_seconds(read: Callable[[str], object], text: str) -> float:
