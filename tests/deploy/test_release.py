@@ -260,7 +260,7 @@ def test_serve_from_the_wheel_is_ready_and_serves_its_pages(installed, outside, 
         status, ready = get(server.url + "/readyz")
         assert (status, json.loads(ready)) == (200, {"ready": True})
         css = get(server.url + "/static/rapidvet.css")
-        assert css == (200, (ROOT / "app" / "static" / "rapidvet.css").read_bytes())
+        assert css == (200, (ROOT / "app" / "web" / "static" / "rapidvet.css").read_bytes())
         status, page = get(server.url + "/no/such/page")  # error.html, from the wheel
         assert status == 404 and b"<title>No such page" in page, page[:500]
         status, metrics = get(server.url + "/metrics")
