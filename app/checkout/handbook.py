@@ -105,15 +105,12 @@ def _files(root: Path) -> tuple[str, ...]:
 
 @functools.cache
 def _listing(root: str) -> tuple[str, ...]:
-    return tuple(_listed(root))
-
-
-def _listed(root: str) -> Iterator[str]:
+    found: list[str] = []
     for folder, dirs, files in os.walk(root, onerror=_raise):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
         prefix = os.path.relpath(folder, root).replace(os.sep, "/")
-        for file in sorted(files):
-            yield file if prefix == "." else f"{prefix}/{file}"
+        found += (file if prefix == "." else f"{prefix}/{file}" for file in sorted(files))
+    return tuple(found)
 
 
 def _walk(root: Path) -> Iterator[Page]:
