@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidvet.app import __version__
 from rapidvet.checks.model import Block, Finding, Severity
@@ -44,55 +44,76 @@ def rule_url(rule_id: str) -> str:
     return f"{RULES_URL}#{rule_id}"
 
 
+class Piece(NamedTuple):
+    """A page's part of the output, made where the page was checked (a worker process sends
+    this string, not the page's findings), and the figures the summary counts of it."""
+
+    text: str  # "" for a page that adds nothing to the format's output
+    tally: tuple[int, int, int]  # findings shown: errors, warnings, notices
+    plans: int
+
+
+def piece(report: PageReport, fmt: str, style: TextStyle = TextStyle()) -> Piece:
+    """`report` as a piece of `fmt`'s output."""
+    text = _PIECE[fmt](report, style)
+    tally = dict.fromkeys(Severity, 0)
+    for finding in report.findings:
+        tally[finding.severity] += 1
+    counted = (tally[Severity.ERROR], tally[Severity.WARNING], tally[Severity.NOTICE])
+    return Piece(text, counted, len(report.blocks))
+
+
+def document(pieces: Sequence[Piece], fmt: str, style: TextStyle = TextStyle()) -> Iterator[str]:
+    """The whole output, in parts, so a large document is written as it is made."""
+    if fmt == "json":
+        yield '{"files": ['
+        yield from (("," if n else "") + "\n " + p.text for n, p in enumerate(pieces))
+        yield "\n]}\n"
+    elif fmt == "sarif":
+        yield from _sarif_document([p.text for p in pieces if p.text])
+    else:
+        lines = [p.text for p in pieces if p.text]
+        if fmt == "text" and style.summary:
+            lines.append(_summary(pieces))
+        if lines:
+            yield "\n".join(lines) + "\n"
+
+
 def render(
     reports: Sequence[PageReport], fmt: str, style: TextStyle = TextStyle()
 ) -> Iterator[str]:
-    """The output in pieces, so a large JSON document is written as it is made."""
-    if fmt == "json":
-        yield from json_pieces(reports)
-        return
-    whole = (
-        as_text(reports, style)
-        if fmt == "text"
-        else {"github": as_github, "sarif": as_sarif}[fmt](reports)
-    )
-    if whole:
-        yield whole + "\n"
+    """The output for `reports`, in parts."""
+    return document([piece(r, fmt, style) for r in reports], fmt, style)
 
 
-def counts(reports: Sequence[PageReport]) -> dict[Severity, int]:
-    tally = dict.fromkeys(Severity, 0)
-    for report in reports:
-        for finding in report.findings:
-            tally[finding.severity] += 1
-    return tally
+def errors(pieces: Sequence[Piece]) -> int:
+    return sum(p.tally[0] for p in pieces)
 
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def as_text(reports: Sequence[PageReport], style: TextStyle = TextStyle()) -> str:
+def _text_piece(report: PageReport, style: TextStyle) -> str:
     lines = []
-    for report in reports:
-        for f in report.findings:
-            path, severity = report.path, str(f.severity)
-            if style.color:
-                path = f"{_BOLD}{path}{_RESET}"
-                severity = f"{_SEVERITY_COLOR[f.severity]}{severity}{_RESET}"
-            lines.append(f"{path}:{f.line}: {severity} [{f.rule}] {f.message}")
-            if f.fix:
-                lines.extend(f"    fix: {part}" for part in f.fix.split("\n"))
-    if style.summary:
-        tally = counts(reports)
-        blocks = sum(len(r.blocks) for r in reports)
-        lines.append(
-            f"{plural(len(reports), 'file')}, {plural(blocks, 'plan')}: "
-            f"{plural(tally[Severity.ERROR], 'error')}, "
-            f"{plural(tally[Severity.WARNING], 'warning')}, "
-            f"{plural(tally[Severity.NOTICE], 'notice')}"
-        )
+    for f in report.findings:
+        path, severity = report.path, str(f.severity)
+        if style.color:
+            path = f"{_BOLD}{path}{_RESET}"
+            severity = f"{_SEVERITY_COLOR[f.severity]}{severity}{_RESET}"
+        lines.append(f"{path}:{f.line}: {severity} [{f.rule}] {f.message}")
+        if f.fix:
+            lines.extend(f"    fix: {part}" for part in f.fix.split("\n"))
     return "\n".join(lines)
+
+
+def _summary(pieces: Sequence[Piece]) -> str:
+    found = [sum(p.tally[n] for p in pieces) for n in range(3)]
+    return (
+        f"{plural(len(pieces), 'file')}, {plural(sum(p.plans for p in pieces), 'plan')}: "
+        f"{plural(found[0], 'error')}, {plural(found[1], 'warning')}, "
+        f"{plural(found[2], 'notice')}"
+    )
 
 
 def block_json(block: Block) -> dict[str, Any]:
@@ -119,17 +140,13 @@ def finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def json_pieces(reports: Sequence[PageReport]) -> Iterator[str]:
-    """`{"files": [...]}`, one file at a time."""
-    yield '{"files": ['
-    for n, r in enumerate(reports):
-        entry = {
-            "path": r.path,
-            "blocks": [block_json(b) for b in r.blocks],
-            "findings": [finding_json(f) for f in r.findings],
-        }
-        yield ("," if n else "") + "\n " + json.dumps(entry, ensure_ascii=False)
-    yield "\n]}\n"
+def _json_piece(report: PageReport, style: TextStyle) -> str:
+    entry = {
+        "path": report.path,
+        "blocks": [block_json(b) for b in report.blocks],
+        "findings": [finding_json(f) for f in report.findings],
+    }
+    return json.dumps(entry, ensure_ascii=False)
 
 
 def _escape_data(text: str) -> str:
@@ -151,7 +168,7 @@ def workflow_command(level: str, message: str, **properties: str | int | None) -
     return f"::{level} {props}::{_escape_data(message)}"
 
 
-def as_github(reports: Sequence[PageReport]) -> str:
+def _github_piece(report: PageReport, style: TextStyle) -> str:
     return "\n".join(
         workflow_command(
             str(f.severity),
@@ -161,12 +178,35 @@ def as_github(reports: Sequence[PageReport]) -> str:
             endLine=f.end_line,
             title=f"rapidvet {f.rule}",
         )
-        for report in reports
         for f in report.findings
     )
 
 
-def as_sarif(reports: Sequence[PageReport]) -> str:
+def _sarif_piece(report: PageReport, style: TextStyle) -> str:
+    """The page's SARIF results, comma-separated, each on a line of its own."""
+    return ",\n".join(
+        json.dumps(
+            {
+                "ruleId": f.rule,
+                "ruleIndex": _RULE_INDEX[f.rule],
+                "level": _SARIF_LEVEL[f.severity],
+                "message": {"text": f.message + (f" Fix: {f.fix}" if f.fix else "")},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": report.path},
+                            "region": {"startLine": f.line, "endLine": f.end_line or f.line},
+                        }
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        )
+        for f in report.findings
+    )
+
+
+def _sarif_document(results: Sequence[str]) -> Iterator[str]:
     rules = [
         {
             "id": r.id,
@@ -176,39 +216,19 @@ def as_sarif(reports: Sequence[PageReport]) -> str:
         }
         for r in RULES.values()
     ]
-    index = {r.id: n for n, r in enumerate(RULES.values())}
-    results = [
-        {
-            "ruleId": f.rule,
-            "ruleIndex": index[f.rule],
-            "level": _SARIF_LEVEL[f.severity],
-            "message": {"text": f.message + (f" Fix: {f.fix}" if f.fix else "")},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": report.path},
-                        "region": {"startLine": f.line, "endLine": f.end_line or f.line},
-                    }
-                }
-            ],
-        }
-        for report in reports
-        for f in report.findings
-    ]
-    log = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "rapidvet",
-                        "version": __version__,
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(log, indent=1, ensure_ascii=False)
+    run = {"tool": {"driver": {"name": "rapidvet", "version": __version__, "rules": rules}}}
+    log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run | {"results": []}]}
+    # The results go where the empty list stands, in the pieces the pages were checked into.
+    head, tail = json.dumps(log, indent=1, ensure_ascii=False).rsplit('"results": []', 1)
+    yield head + '"results": ['
+    yield from (("," if n else "") + "\n" + text for n, text in enumerate(results))
+    yield "\n]" + tail + "\n"
+
+
+_PIECE: dict[str, Callable[[PageReport, TextStyle], str]] = {
+    "text": _text_piece,
+    "json": _json_piece,
+    "github": _github_piece,
+    "sarif": _sarif_piece,
+}
+_RULE_INDEX = {r.id: n for n, r in enumerate(RULES.values())}

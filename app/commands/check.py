@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from rapidvet.app.checkout.config_file import config_finder, read_config
-from rapidvet.app.checkout.formats import FORMAT_HELP, FORMATS, TextStyle, counts, render
+from rapidvet.app.checkout.formats import (
+    FORMAT_HELP,
+    FORMATS,
+    Piece,
+    TextStyle,
+    document,
+    errors,
+    piece,
+)
 from rapidvet.app.checkout.handbook import (
     Nearest,
     Page,
@@ -30,14 +40,15 @@ from rapidvet.checks.page import PageReport, check_page
 from rapidvet.checks.rules import RAPID_MISMATCH, severity_for
 from rapidvet.workflows.rapid_config import RapidConfig
 
-# Below this many bytes of pages, worker processes cost more to start than they save. Two
-# workers cost ~30 ms to fork and stop and halve the checking, so they pay from ~60 ms of
-# it: 0.2 MB of pages that are a quarter plans, 1.7 MB of the real handbook (4% plans; both
-# measured on the 2-core development machine, bench/README.md). Handbooks are mostly prose.
+# Below this many bytes of pages a helper process saves nothing worth its risks. Forking one
+# costs ~1 ms, but two processes on the 2-core development machine each run ~20% slower than
+# one alone, and the real handbook (1.7 MB, 4% plans) took 131 ms with a helper against 136
+# without (bench/README.md): most of such a run is start-up and reading the tree.
 PARALLEL_FROM_BYTES = 2_000_000
-# Chunks per worker: enough that a chunk holding a 300 KB page does not leave a core idle.
+# Chunks per process: enough that a chunk holding a 300 KB page does not leave a core idle.
 CHUNKS_PER_JOB = 8
 COLOR_CHOICES = ("auto", "always", "never")
+Kept = TypeVar("Kept")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -151,16 +162,16 @@ class Handbooks:
             )
         return self._options[handbook]
 
-    def with_mismatches(self, handbook: Handbook, reports: list[PageReport]) -> list[PageReport]:
-        """The reports with each role a plan's RAPID line gives to other holders than the
+    def with_mismatches(self, handbook: Handbook, report: PageReport) -> PageReport:
+        """The report with each role a plan's RAPID line gives to other holders than the
         handbook's rapid.yml does, as the RAPID review reports it."""
         if handbook.config is None:
-            return reports
+            return report
         config, options = self._read(handbook.config), self.options(handbook)
         severity = severity_for(RAPID_MISMATCH, options)
         if severity is None:
-            return reports
-        return [_with_mismatches(r, config, handbook.base, severity) for r in reports]
+            return report
+        return _with_mismatches(report, config, handbook.base, severity)
 
     def group(self, found: Sequence[Page]) -> dict[Handbook, list[Page]]:
         """The pages by handbook, in the order found, the excluded ones left out."""
@@ -175,15 +186,35 @@ class Handbooks:
 def run(args: argparse.Namespace) -> int:
     handbooks = Handbooks(args.config, args.today or date.today())
     jobs = args.jobs or os.cpu_count() or 1
-    reports = []
-    for handbook, group in handbooks.group(pages(args.paths, args.exclude)).items():
-        found = check_all(group, handbooks.options(handbook), jobs)
-        reports += handbooks.with_mismatches(handbook, found)
-    failed = counts(reports)[Severity.ERROR] > 0
-    shown = _at_least(reports, Severity(args.severity))
     style = TextStyle(color=_color(args.color), summary=not args.quiet)
-    sys.stdout.writelines(render(shown, args.format, style))
-    return 1 if failed else 0
+    pieces: list[Piece] = []
+    for handbook, group in handbooks.group(pages(args.paths, args.exclude)).items():
+        shown = functools.partial(
+            _shown,
+            with_mismatches=functools.partial(handbooks.with_mismatches, handbook),
+            least=Severity(args.severity),
+            fmt=args.format,
+            style=style,
+        )
+        pieces += check_all(group, handbooks.options(handbook), jobs, shown)
+    sys.stdout.writelines(document(pieces, args.format, style))
+    # Errors are the worst severity, so every --severity shows them all.
+    return 1 if errors(pieces) else 0
+
+
+def _shown(
+    report: PageReport,
+    with_mismatches: Callable[[PageReport], PageReport],
+    least: Severity,
+    fmt: str,
+    style: TextStyle,
+) -> Piece:
+    """The page's piece of the output: run where the page was checked, which sends only it."""
+    worst_first = list(Severity)
+    wanted = worst_first[: worst_first.index(least) + 1]
+    report = with_mismatches(report)
+    report = replace(report, findings=tuple(f for f in report.findings if f.severity in wanted))
+    return piece(report, fmt, style)
 
 
 def _with_mismatches(
@@ -205,14 +236,6 @@ def _with_mismatches(
     return replace(report, findings=tuple(findings))
 
 
-def _at_least(reports: list[PageReport], severity: Severity) -> list[PageReport]:
-    worst_first = list(Severity)
-    shown = worst_first[: worst_first.index(severity) + 1]
-    return [
-        replace(r, findings=tuple(f for f in r.findings if f.severity in shown)) for r in reports
-    ]
-
-
 def _color(choice: str) -> bool:
     """Colour on a terminal unless NO_COLOR is set (no-color.org); --color always wins."""
     if choice != "auto":
@@ -220,37 +243,26 @@ def _color(choice: str) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-_worker_options: CheckOptions | None = None
-
-
-def _receive_options(options: CheckOptions) -> None:
-    # Sent once per worker process: the table of contents alone can be half a megabyte.
-    global _worker_options
-    _worker_options = options
-
-
-def _check_in_worker(chunk: list[Page]) -> list[PageReport]:
-    assert _worker_options is not None
-    return check_chunk(chunk, _worker_options)
-
-
-def check_all(found: list[Page], options: CheckOptions, jobs: int) -> list[PageReport]:
-    """Reports for the pages, in their order; a large tree is checked on `jobs` cores."""
+def check_all(
+    found: list[Page], options: CheckOptions, jobs: int, kept: Callable[[PageReport], Kept]
+) -> list[Kept]:
+    """What `kept` keeps of each page's report, in the pages' order; a large tree is checked
+    on `jobs` cores, each sending back only what `kept` keeps."""
     sizes = _sizes(found) if jobs > 1 else []
     if not sizes or sum(sizes) < PARALLEL_FROM_BYTES:
-        return check_chunk(found, options)
-    # Imported here: the pool machinery would cost a one-page pre-commit run ~15 ms.
-    from concurrent.futures import ProcessPoolExecutor
+        return check_chunk(found, options, kept)
+    # Imported here: forking helpers would cost a one-page pre-commit run a few ms.
+    from rapidvet.app.checkout.cores import spread
 
     chunks = _chunks(found, sizes, jobs * CHUNKS_PER_JOB)
-    # Frozen, the objects forked workers inherit stay shared: a collection in a worker would
+    # Frozen, the objects forked helpers inherit stay shared: a collection in a helper would
     # write to each, copying its page (10 000 pages: 91 MiB for the whole tree, not 101).
     gc.freeze()
     try:
-        with ProcessPoolExecutor(jobs, initializer=_receive_options, initargs=(options,)) as pool:
-            return [report for chunk in pool.map(_check_in_worker, chunks) for report in chunk]
+        done = spread(functools.partial(check_chunk, options=options, kept=kept), chunks, jobs - 1)
     finally:
         gc.unfreeze()
+    return [report for chunk in done for report in chunk]
 
 
 def _sizes(found: list[Page]) -> list[int]:
@@ -279,15 +291,18 @@ def _chunks(found: list[Page], sizes: list[int], count: int) -> list[list[Page]]
     return chunks
 
 
-def check_chunk(chunk: list[Page], options: CheckOptions) -> list[PageReport]:
-    """Reports for a run of pages; runs in a worker process, so it reads the files itself."""
+def check_chunk(
+    chunk: list[Page], options: CheckOptions, kept: Callable[[PageReport], Kept]
+) -> list[Kept]:
+    """What `kept` keeps of each page's report; run by a helper process, so it reads the
+    files itself."""
     # Checking leaves no cycles worth collecting, but the reports it keeps made the cyclic
     # collector walk ever more objects: a quarter of a plan-heavy tree's time.
     enabled = gc.isenabled()
     gc.disable()
     try:
         return [
-            _with_display(check_page(read_page(page.display), page.rel, options), page.display)
+            kept(_with_display(check_page(read_page(page.display), page.rel, options), page))
             for page in chunk
         ]
     finally:
@@ -295,5 +310,5 @@ def check_chunk(chunk: list[Page], options: CheckOptions) -> list[PageReport]:
             gc.enable()
 
 
-def _with_display(report: PageReport, display: str) -> PageReport:
-    return PageReport(display, report.blocks, report.findings)
+def _with_display(report: PageReport, page: Page) -> PageReport:
+    return PageReport(page.display, report.blocks, report.findings)

@@ -8,6 +8,7 @@ import json
 import sys
 from dataclasses import asdict
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -67,8 +68,8 @@ def measure(args: argparse.Namespace) -> Report:
         raise UsageError(f"pages of different handbooks ({first}, {second}): report each alone")
     ((handbook, found),) = groups.items()
     options = handbooks.options(handbook)
-    reports = check_all(found, options, args.jobs or 2)
-    blocks = [(page, report.blocks) for page, report in zip(found, reports, strict=True)]
+    found_blocks = check_all(found, options, args.jobs or 2, attrgetter("blocks"))
+    blocks = list(zip(found, found_blocks, strict=True))
     measures = handbook_measures(
         ((page.rel, page_blocks) for page, page_blocks in blocks),
         options.today,
