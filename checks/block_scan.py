@@ -225,9 +225,10 @@ class _Scanner:
             if line >= end or shift[line] < self.blk:
                 break
             first = lines[line][shift[line]]
-            for rule in _RULES.get(first, _PLAIN_RULES):
-                if rule(self, line, end, False):
-                    break
+            if first in _RULES or not self.lone_line(line, end):
+                for rule in _RULES.get(first, _PLAIN_RULES):
+                    if rule(self, line, end, False):
+                        break
             line = self.line
             if line < end and shift[line] >= len(lines[line]):
                 line += 1
@@ -520,6 +521,30 @@ class _Scanner:
         self.line = n + 1
         self.emit("heading", start, n + 1, level, self.text(start, n))
         self.parent = old_parent
+        return True
+
+    def lone_line(self, start: int, end: int) -> bool:
+        """What the table, code, lheading and paragraph rules make of a line no other rule
+        can open, in one step, where that is a paragraph of the line alone: the next line is
+        blank, or ends it without being an underline. Most of a plan's items and prose are
+        such lines. False, with nothing changed, for any other line."""
+        if "|" in self.lines[start] or self.code_line(start):
+            return False  # a table's header, or indented code
+        n = start + 1
+        if n < self.max and self.shift[n] < len(self.lines[n]):
+            if n >= end or self.shift[n] - self.blk > 3:
+                return False  # the paragraph would read on: a lazy or indented line
+            if self.shift[n] >= self.blk and self.lines[n][self.shift[n]] in "-=":
+                return False  # perhaps a setext underline
+            old_parent, self.parent = self.parent, "paragraph"
+            if not self.stops(n, end, _ENDS_PARAGRAPH):
+                self.parent = old_parent
+                return False
+        # As lheading leaves them when it finds no underline.
+        self.parent = "paragraph"
+        self.prose_end = (start, n) if end == self.max else None
+        self.line = n
+        self.emit("paragraph", start, n, content=self.text(start, n))
         return True
 
     def paragraph(self, start: int, end: int, silent: bool) -> bool:
