@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
+from rapidvet.checks.gitbook_config import plain_settings
 from rapidvet.checks.glob import Glob, Step, literal
 
 DEFAULT_SUMMARY = "SUMMARY.md"
@@ -67,12 +68,14 @@ def gitbook_summary_location(yaml_text: str) -> tuple[str, str]:
     Per GitBook, `structure.summary` is relative to `root`; both default to the repository
     root and SUMMARY.md. Invalid YAML or values fall back to the defaults.
     """
-    import yaml  # here: a handbook without a .gitbook.yaml never pays its ~10 ms import
+    config: Any = plain_settings(yaml_text)
+    if config is None:
+        import yaml  # here: most handbooks never pay its ~10 ms import
 
-    try:
-        config: Any = yaml.safe_load(yaml_text)
-    except yaml.YAMLError:
-        config = None
+        try:
+            config = yaml.safe_load(yaml_text)
+        except yaml.YAMLError:
+            config = None
     config = config if isinstance(config, dict) else {}
     root = _resolved(_string(config.get("root")), "", "") or ""
     structure = config.get("structure")

@@ -42,8 +42,9 @@ def test_help_says_what_the_exit_codes_mean(command: list[str]) -> None:
 
 # Import costs measured with -X importtime on the 2-core development machine: procrastinate
 # 340 ms, psycopg 250, aiohttp 150, pebble 125, jinja2 80, jsonschema 60, importlib.metadata
-# 50 (the installed metadata; --version reads a constant), concurrent.futures.process 50 (the
-# worker pool, for large trees only). yaml (25) and markdown_it (75) are what `check` runs.
+# 50 (the installed metadata; --version reads a constant), concurrent.futures.process 50 (a
+# process pool: large trees fork helpers instead). yaml (10) reads a rapid.yml or an unusual
+# .gitbook.yaml, markdown_it (75) the pages the block scanner is not certain of.
 HEAVY = (
     "jsonschema",
     "aiohttp",
@@ -102,6 +103,17 @@ def test_check_without_a_config_imports_nothing_heavy(tmp_path) -> None:
     assert loaded(imported, tuple(f"rapidvet.app.commands.{m}" for m in ALL_MODULES)) == {
         "rapidvet.app.commands.check"
     }
+
+
+def test_check_of_a_gitbook_handbook_reads_it_without_yaml_or_markdown_it(tmp_path) -> None:
+    (tmp_path / ".gitbook.yaml").write_text("root: ./\nstructure:\n  summary: SUMMARY.md\n")
+    (tmp_path / "SUMMARY.md").write_text("# Contents\n\n* [Plans](plans.md)\n")
+    (tmp_path / "plans.md").write_text(
+        "# Plans\n\n## FY27 Ops VPMOM\n\n| Period | FY27 |\n| --- | --- |\n\n### Vision\n\nCalm.\n"
+    )
+    imported = imported_by(["check", "."], tmp_path, code=1)
+    assert "rapidvet.checks.gitbook_config" in imported
+    assert loaded(imported, ("yaml", "markdown_it")) == set()
 
 
 def test_version_imports_no_command(tmp_path) -> None:
