@@ -8,7 +8,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rapidvet.checks import page
+from rapidvet.checks import page, parse
 from rapidvet.checks.nesting import line_depth, nesting_depth
 from rapidvet.checks.options import DEFAULT_KINDS, CheckOptions, Kind
 
@@ -106,3 +106,71 @@ LINE = st.lists(st.sampled_from([" ", "\t", ">", "-", "*", "+", "1.", "12)", "a"
 @given(st.lists(LINE.map("".join), max_size=12).map("\n".join), st.integers(0, 24))
 def test_the_nesting_count_is_that_of_every_line_above_its_floor(text, floor):
     assert nesting_depth(text, floor) == max(floor, every_line_depth(text))
+
+
+def every_line_labels(lines: list[str], kinds: tuple[Kind, ...]) -> list[tuple[int, str]]:
+    """The label index as it was: every line short enough bared and named."""
+    found = []
+    for number, line in enumerate(lines):
+        bare = parse._LabelIndex._bare(line) if len(line) <= 2 * parse.LABEL_MAX else ""
+        name = parse.label_name(parse._LABEL_END.split(bare, maxsplit=1)[0], kinds)
+        if bare and name:
+            found.append((number, name))
+    return found
+
+
+# Labels in every case and markup, split by the marks `plain` takes out of a line's middle.
+LABEL_PIECE = st.sampled_from(
+    [
+        "Vision",
+        "MEASURES",
+        "metrics",
+        "Methods & Measures",
+        "methods &amp; measures",
+        "Vis",
+        "ion",
+        "[Vis](x)ion",
+        "[",
+        "](u)",
+        "<b>",
+        "</b>",
+        "\\",
+        "&amp;",
+        "&",
+        "mea\u017fures",
+        "résultats",
+        "**",
+        "_",
+        "- ",
+        "1. ",
+        "> ",
+        "| ",
+        "# ",
+        ":",
+        " ",
+        "\n",
+        "x" * 50,
+        "R&amp;D",
+        "r&d",
+        "Key\\-Results",
+        "Vis<i></i>ion",
+    ]
+)
+# A kind with sections an entity or an escape can spell.
+LAB = Kind("LAB", ("goals", "r&d", "key-results"))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(LABEL_PIECE, max_size=30).map("".join), st.sampled_from([DEFAULT_KINDS, (LAB,)]))
+def test_the_label_index_holds_what_every_line_would(text, kinds):
+    lines = text.split("\n")
+    index = parse._LabelIndex(lines, kinds)
+    assert list(zip(index.lines, index.names, strict=True)) == every_line_labels(lines, kinds)
+
+
+def test_the_label_index_holds_what_every_line_would_on_the_corpus(corpus):
+    for path in sorted(corpus.rglob("*.md")):
+        lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+        index = parse._LabelIndex(lines, DEFAULT_KINDS)
+        found = list(zip(index.lines, index.names, strict=True))
+        assert found == every_line_labels(lines, DEFAULT_KINDS), path
