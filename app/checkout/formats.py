@@ -45,7 +45,7 @@ def rule_url(rule_id: str) -> str:
 
 
 class Piece(NamedTuple):
-    """A page's part of the output, made where the page was checked (a worker process sends
+    """A page's part of the output, made where the page was checked (a helper process sends
     this string, not the page's findings), and the figures the summary counts of it."""
 
     text: str  # "" for a page that adds nothing to the format's output
@@ -77,13 +77,6 @@ def document(pieces: Sequence[Piece], fmt: str, style: TextStyle = TextStyle()) 
             lines.append(_summary(pieces))
         if lines:
             yield "\n".join(lines) + "\n"
-
-
-def render(
-    reports: Sequence[PageReport], fmt: str, style: TextStyle = TextStyle()
-) -> Iterator[str]:
-    """The output for `reports`, in parts."""
-    return document([piece(r, fmt, style) for r in reports], fmt, style)
 
 
 def errors(pieces: Sequence[Piece]) -> int:

@@ -40,7 +40,7 @@ from rapidvet.checks.page import PageReport, check_page
 from rapidvet.checks.rules import RAPID_MISMATCH, severity_for
 from rapidvet.workflows.rapid_config import RapidConfig
 
-# Below this many bytes of pages a helper process saves nothing worth its risks. Forking one
+# Below this many bytes of pages a helper process saves too little to matter. Forking one
 # costs ~1 ms, but two processes on the 2-core development machine each run ~20% slower than
 # one alone, and the real handbook (1.7 MB, 4% plans) took 131 ms with a helper against 136
 # without (bench/README.md): most of such a run is start-up and reading the tree.
@@ -189,20 +189,20 @@ def run(args: argparse.Namespace) -> int:
     style = TextStyle(color=_color(args.color), summary=not args.quiet)
     pieces: list[Piece] = []
     for handbook, group in handbooks.group(pages(args.paths, args.exclude)).items():
-        shown = functools.partial(
-            _shown,
+        shown_piece = functools.partial(
+            _shown_piece,
             with_mismatches=functools.partial(handbooks.with_mismatches, handbook),
             least=Severity(args.severity),
             fmt=args.format,
             style=style,
         )
-        pieces += check_all(group, handbooks.options(handbook), jobs, shown)
+        pieces += check_all(group, handbooks.options(handbook), jobs, shown_piece)
     sys.stdout.writelines(document(pieces, args.format, style))
     # Errors are the worst severity, so every --severity shows them all.
     return 1 if errors(pieces) else 0
 
 
-def _shown(
+def _shown_piece(
     report: PageReport,
     with_mismatches: Callable[[PageReport], PageReport],
     least: Severity,

@@ -3,6 +3,7 @@ reports exactly what one process reports, in the same order; a small tree forks 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -61,3 +62,16 @@ def test_chunks_keep_the_order_and_spread_the_bytes() -> None:
     assert weights[:4] == [37_000] * 4  # a 38th page would pass the share, 37 500 bytes
     assert weights[4:6] == [2_000, 300_000]  # the large page alone
     assert all(weight <= share for weight in weights[6:])
+
+
+def test_a_page_that_cannot_be_read_fails_a_parallel_run_as_it_fails_one_process(
+    large_tree: Path, tmp_path: Path
+) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(large_tree, tree)
+    pages = sorted(p for p in tree.rglob("*.md") if p.name != "SUMMARY.md")
+    for page in (pages[len(pages) // 3], pages[-1]):  # far apart: likely in different processes
+        page.write_bytes(b"# A page\n\xff\xfe not UTF-8\n")
+    one, two = check_json(tree, 1), check_json(tree, 2)
+    assert one.returncode == 2 and "not UTF-8 text" in one.stderr
+    assert (two.returncode, two.stderr, two.stdout) == (one.returncode, one.stderr, one.stdout)
