@@ -53,7 +53,7 @@ def test_package_data_is_in_the_wheel(wheel):
     assert "rapidvet/workflows/rapid_config.schema.json" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "rapidvet = rapidvet.app.cli:main" in text
+    assert "rapidvet = rapidvet.app.cli:console" in text
 
 
 def test_every_source_module_and_page_asset_is_in_the_wheel(wheel):

@@ -42,8 +42,8 @@ from rapidvet.workflows.rapid_config import RapidConfig
 
 # Below this many bytes of pages a helper process saves too little to matter. Forking one
 # costs ~1 ms, but two processes on the 2-core development machine each run ~20% slower than
-# one alone, and the real handbook (1.7 MB, 4% plans) took 131 ms with a helper against 136
-# without (bench/README.md): most of such a run is start-up and reading the tree.
+# one alone, and on the real handbook (1.7 MB, 4% plans) a helper changed the run by less
+# than its noise, ±5 ms of ~120 (bench/README.md): most of it is start-up and the tree walk.
 PARALLEL_FROM_BYTES = 2_000_000
 # Chunks per process: enough that a chunk holding a 300 KB page does not leave a core idle.
 CHUNKS_PER_JOB = 8
@@ -89,7 +89,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--today", type=parse_today, help="date to check against (YYYY-MM-DD)")
     parser.add_argument("--jobs", type=int, default=0, help="processes (default: one per core)")
-    parser.set_defaults(func=run)
+    # It opens nothing that needs closing: its process may end without a teardown.
+    parser.set_defaults(func=run, leaves_at_once=True)
 
 
 def parse_today(text: str) -> date:

@@ -3,6 +3,7 @@ reports exactly what one process reports, in the same order; a small tree forks 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -43,6 +44,8 @@ def test_two_processes_report_what_one_does_in_its_order(large_tree: Path) -> No
     one, two = check_json(large_tree, 1), check_json(large_tree, 2)
     assert (one.returncode, one.stderr) == (1, "")  # the tree's planted errors
     assert (two.returncode, two.stderr, two.stdout) == (one.returncode, one.stderr, one.stdout)
+    # Whole, though the process ends without a teardown once it has written it.
+    assert len(json.loads(two.stdout)["files"]) == len(list(large_tree.rglob("*.md")))
 
 
 def test_helpers_only_past_the_threshold(large_tree: Path, tmp_path: Path) -> None:

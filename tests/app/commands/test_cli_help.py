@@ -69,10 +69,18 @@ NOT_FOR_VERSION = (
 
 
 # The console script's own code, run after asking for every loaded module's name at exit
-# (-X importtime leaves out what importlib.import_module loads itself).
+# (-X importtime leaves out what importlib.import_module loads itself), the quick exit of a
+# command that leaves at once (and of its forked helpers) included.
 LOADED_AT_EXIT = """
-import atexit, sys
-atexit.register(lambda: print(*sys.modules, sep="\\n", file=sys.stderr))
+import atexit, os, sys
+def loaded():
+    print(*sys.modules, sep="\\n", file=sys.stderr)
+    sys.stderr.flush()
+atexit.register(loaded)
+def quick_exit(code, _exit=os._exit):
+    loaded()
+    _exit(code)
+os._exit = quick_exit
 sys.argv = sys.argv[1:]
 exec(compile(open(sys.argv[0]).read(), sys.argv[0], "exec"), {"__name__": "__main__"})
 """
