@@ -113,7 +113,7 @@ PATTERNS: dict[str, tuple[Use, Callable[[int], str]]] = {
     "(?:VPMOM|V2MOM)": (FINDITER, runs("VPMO", "V2MO")),
     r"(?:vision|vision)\b": (FINDITER, runs("visio", "vision_")),
     r"(?:measures|measures)\b": (FINDITER, runs("measure", "measuresx")),
-    # checks.parse
+    # checks.labels and checks.parse
     r"\((tba|tbd|wip|draft|fy\s?\d{2,4}|\d{1,3}\s?%)\)|fy\s?\d{2,4}|plans?|\d{4}": (
         FINDITER,
         runs("(fy 20", "fy 2", "(12 "),

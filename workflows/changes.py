@@ -18,9 +18,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rapidvet.checks.labels import plain
 from rapidvet.checks.model import Block
 from rapidvet.checks.options import DEFAULT_KINDS, Kind
-from rapidvet.checks.parse import parse_blocks, plain
+from rapidvet.checks.parse import parse_blocks
 
 # The hash of a block that is not there: deleted, or not yet added at that commit.
 ABSENT = ""

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from rapidvet.checks.cells import split_cells
 from rapidvet.checks.model import Block, MetadataRow
-from rapidvet.checks.parse import split_cells
 
 _NEWLINE = re.compile(r"(\r\n|\r|\n)")
 _SETEXT_UNDERLINE = re.compile(r" {0,3}(=+|-+)[ \t]*")

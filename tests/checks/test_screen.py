@@ -8,7 +8,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rapidvet.checks import page, parse
+from rapidvet.checks import labels, page
 from rapidvet.checks.nesting import line_depth, nesting_depth
 from rapidvet.checks.options import DEFAULT_KINDS, CheckOptions, Kind
 
@@ -112,8 +112,8 @@ def every_line_labels(lines: list[str], kinds: tuple[Kind, ...]) -> list[tuple[i
     """The label index as it was: every line short enough bared and named."""
     found = []
     for number, line in enumerate(lines):
-        bare = parse._LabelIndex._bare(line) if len(line) <= 2 * parse.LABEL_MAX else ""
-        name = parse.label_name(parse._LABEL_END.split(bare, maxsplit=1)[0], kinds)
+        bare = labels.LabelIndex._bare(line) if len(line) <= 2 * labels.LABEL_MAX else ""
+        name = labels.label_name(labels._LABEL_END.split(bare, maxsplit=1)[0], kinds)
         if bare and name:
             found.append((number, name))
     return found
@@ -164,13 +164,13 @@ LAB = Kind("LAB", ("goals", "r&d", "key-results"))
 @given(st.lists(LABEL_PIECE, max_size=30).map("".join), st.sampled_from([DEFAULT_KINDS, (LAB,)]))
 def test_the_label_index_holds_what_every_line_would(text, kinds):
     lines = text.split("\n")
-    index = parse._LabelIndex(lines, kinds)
+    index = labels.LabelIndex(lines, kinds)
     assert list(zip(index.lines, index.names, strict=True)) == every_line_labels(lines, kinds)
 
 
 def test_the_label_index_holds_what_every_line_would_on_the_corpus(corpus):
     for path in sorted(corpus.rglob("*.md")):
         lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
-        index = parse._LabelIndex(lines, DEFAULT_KINDS)
+        index = labels.LabelIndex(lines, DEFAULT_KINDS)
         found = list(zip(index.lines, index.names, strict=True))
         assert found == every_line_labels(lines, DEFAULT_KINDS), path
