@@ -21,4 +21,5 @@ def test_parse_rows_cover_every_hostile_page_at_each_size():
 
 @pytest.mark.slow  # two servers' worth of work: ~20 s on a busy machine
 def test_serve_row_probes_while_the_job_runs():
-    assert bench.main(["--sizes", "1000", "--backends", "sqlite", "--items", "2000"]) == 0
+    # 4 000 items: a job of ~2 s (93 probes), long enough for 25 before the webhook is sent.
+    assert bench.main(["--sizes", "1000", "--backends", "sqlite", "--items", "4000"]) == 0

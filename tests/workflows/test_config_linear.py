@@ -5,8 +5,8 @@ size: the second time may be at most 6 times the first (linear shows 4, quadrati
 twice the size, linear 2 against quadratic 4 left too little room for a machine busy with
 other tests, which once made a linear shape 2.7). Times are the best of three runs, the
 sizes taking turns, and a ratio over the limit is measured again, up to three times in all,
-before it counts: the noise of a shared machine only ever makes a ratio worse by chance. Every size stays within MAX_BYTES, which would otherwise
-refuse the file before any check ran.
+before it counts: the noise of a shared machine only ever makes a ratio worse by chance.
+Every size stays within MAX_BYTES, which would otherwise refuse the file before any check ran.
 """
 
 from __future__ import annotations
