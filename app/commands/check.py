@@ -47,6 +47,10 @@ from rapidvet.workflows.rapid_config import RapidConfig
 PARALLEL_FROM_BYTES = 2_000_000
 # Chunks per process: enough that a chunk holding a 300 KB page does not leave a core idle.
 CHUNKS_PER_JOB = 8
+# More processes than cores only add forks; this many keeps the chunks within what
+# `cores.spread` takes (MOST_CHUNKS) and a mistyped --jobs from forking thousands.
+MOST_JOBS = 64
+JOBS_HELP = f"processes, 1 to {MOST_JOBS} (default 0: one per core)"
 COLOR_CHOICES = ("auto", "always", "never")
 Kept = TypeVar("Kept")
 
@@ -88,9 +92,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="colour text output: auto (on a terminal, unless NO_COLOR is set), always, never",
     )
     parser.add_argument("--today", type=parse_today, help="date to check against (YYYY-MM-DD)")
-    parser.add_argument("--jobs", type=int, default=0, help="processes (default: one per core)")
+    parser.add_argument("--jobs", type=job_count, default=0, help=JOBS_HELP)
     # It opens nothing that needs closing: its process may end without a teardown.
     parser.set_defaults(func=run, leaves_at_once=True)
+
+
+def job_count(text: str) -> int:
+    """--jobs: 0 for one process per core, else 1 to MOST_JOBS."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = -1
+    if not 0 <= jobs <= MOST_JOBS:
+        raise argparse.ArgumentTypeError(f"not 0 (one per core) to {MOST_JOBS}: {text!r}")
+    return jobs
 
 
 def parse_today(text: str) -> date:

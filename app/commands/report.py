@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from rapidvet.app.checkout.git import Repository
 from rapidvet.app.checkout.handbook import Page, pages
 from rapidvet.app.commands import exit_codes
-from rapidvet.app.commands.check import Handbooks, check_all, parse_today
+from rapidvet.app.commands.check import JOBS_HELP, Handbooks, check_all, job_count, parse_today
 from rapidvet.app.errors import UsageError
 from rapidvet.checks.measures import (
     FRESH_DAYS,
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--config", help="rapid.yml to read settings from (default: the nearest)")
     parser.add_argument("--today", type=parse_today, help="date to measure against (YYYY-MM-DD)")
-    parser.add_argument("--jobs", type=int, default=0, help="processes (default: one per core)")
+    parser.add_argument("--jobs", type=job_count, default=0, help=JOBS_HELP)
     parser.set_defaults(func=run)
 
 

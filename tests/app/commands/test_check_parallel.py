@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from rapidvet.app.checkout.cores import MOST_CHUNKS
 from rapidvet.app.checkout.handbook import Page
-from rapidvet.app.commands.check import PARALLEL_FROM_BYTES, _chunks
+from rapidvet.app.commands.check import CHUNKS_PER_JOB, MOST_JOBS, PARALLEL_FROM_BYTES, _chunks
 from tests.app.commands.test_cli_help import imported_by
 from tests.support.bench_scripts import load_bench_script
 from tests.support.service import RAPIDVET
@@ -78,3 +79,13 @@ def test_a_page_that_cannot_be_read_fails_a_parallel_run_as_it_fails_one_process
     one, two = check_json(tree, 1), check_json(tree, 2)
     assert one.returncode == 2 and "not UTF-8 text" in one.stderr
     assert (two.returncode, two.stderr, two.stdout) == (one.returncode, one.stderr, one.stdout)
+
+
+def test_jobs_beyond_the_limit_are_refused_in_one_line(tmp_path: Path) -> None:
+    for jobs in ("65", "-1", "many"):
+        done = subprocess.run(
+            [RAPIDVET, "check", ".", "--jobs", jobs], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert done.returncode == 2, jobs
+        assert f"--jobs: not 0 (one per core) to {MOST_JOBS}: '{jobs}'" in done.stderr
+    assert MOST_JOBS * CHUNKS_PER_JOB <= MOST_CHUNKS
