@@ -130,10 +130,13 @@ async def record(gh: GitHubAPI, store: Store, evaluation: Evaluation, web_url: s
         body += f"\n\n**Not recorded:** {failure}"
     first_try = MERGE_COMMENT_INTENT.claim(store, key)
     progress.comment = await _comment_once(gh, pull.repo, pull.number, merged, body, first_try)
-    progress.keep(store, key)
+    # On the timeline before the comment is kept as done: a worker killed in between is
+    # retried from here, and merge_recorded leaves out the events it already wrote. Kept
+    # first, the retry would have found the record done and the timeline without it.
     timeline.merge_recorded(
         store, pull, progress.commit, progress.comment, web_url, refused=progress.refused
     )
+    progress.keep(store, key)
     return progress
 
 

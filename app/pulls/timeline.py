@@ -127,15 +127,19 @@ def merge_recorded(
 ) -> None:
     """The merge record's commit (none in mode `off`, or when it could not be written) and
     its decision comment; `refused`: why the base branch refused the direct record, which
-    went to a follow-up pull request instead."""
+    went to a follow-up pull request instead. Each once, however often a retried job says
+    so: an event already on the timeline is left out."""
     subject = pull_key(pull.repo, pull.number)
+    wanted: list[Event] = []
     if refused is not None:
-        append(store, subject, MERGE_REFUSED, branch=pull.base_ref, reason=refused.strip())
+        wanted.append({"kind": MERGE_REFUSED, "branch": pull.base_ref, "reason": refused.strip()})
     if commit is not None:
-        append(
-            store, subject, MERGE_COMMIT, sha=commit, url=f"{web_url}/{pull.repo}/commit/{commit}"
-        )
+        url = f"{web_url}/{pull.repo}/commit/{commit}"
+        wanted.append({"kind": MERGE_COMMIT, "sha": commit, "url": url})
     if comment is not None:
-        append(
-            store, subject, MERGE_COMMENT, id=comment, url=f"{pull.html_url}#issuecomment-{comment}"
-        )
+        url = f"{pull.html_url}#issuecomment-{comment}"
+        wanted.append({"kind": MERGE_COMMENT, "id": comment, "url": url})
+    present = [{k: v for k, v in e.items() if k != "at"} for e in events(store, subject)]
+    for event in wanted:
+        if event not in present:
+            append(store, subject, **event)

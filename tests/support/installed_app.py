@@ -95,6 +95,11 @@ class DiesWriting(SqliteStore):
             raise Killed(f"killed writing {scope} {key}")
         super().put_value(scope, key, value)
 
+    def claim_value(self, scope: str, key: str, value: str) -> bool:
+        if self.fatal(scope, value):
+            raise Killed(f"killed claiming {scope} {key}")
+        return super().claim_value(scope, key, value)
+
 
 def installed(fake: FakeGitHub, files: dict[str, str] | None = None) -> tuple[Settings, int]:
     """The App installed on acme (team leads: lee, lou) with REPO holding `files` (the example

@@ -18,7 +18,7 @@ from rapidvet.app.handbook import unvetted_merges
 from rapidvet.app.pulls import merge, timeline
 from rapidvet.app.pulls.evaluation import judged
 from rapidvet.app.store import Store
-from rapidvet.app.store.records import MERGE_RECORD, merge_key
+from rapidvet.app.store.records import MERGE_RECORD, TIMELINE, merge_key, pull_key
 from rapidvet.checks.dates import format_date, parse_date
 from rapidvet.workflows.merge_message import merge_record_marker
 from tests.support.e2e import PLAN, PLAN_PATH, REPO
@@ -162,6 +162,33 @@ def test_a_comment_posted_before_a_crash_is_found_not_posted_again(app: Installe
     assert calls(app, "POST", r"/comments$", before) == []
     assert len(app.fake.comments(REPO, pull["number"])) == 1
     assert len(commit_messages(app)) == 1
+
+
+@pytest.mark.parametrize("dies_at", [timeline.MERGE_COMMIT, timeline.MERGE_COMMENT])
+def test_a_worker_killed_putting_the_merge_on_the_timeline_leaves_one_of_each_event(
+    app: InstalledApp, dies_at: str
+) -> None:
+    pull = merged(app, "dee", "lee")
+    # Killed as it adds the merge's commit event (nothing of the merge on the timeline yet),
+    # or its comment event (the commit event already there), after the comment was posted.
+    dying = DiesWriting(
+        app.database,
+        lambda scope, value: scope == TIMELINE.scope and json.loads(value)["kind"] == dies_at,
+    )
+    try:
+        with pytest.raises(Killed):
+            record(app, pull, dying)
+    finally:
+        dying.close()
+    assert not merge.recorded(app.store, REPO, pull)  # so the redelivered job tries again
+
+    record(app, pull)
+
+    subject = pull_key(REPO, pull["number"])
+    kinds = [event["kind"] for event in timeline.events(app.store, subject)]
+    assert kinds.count(timeline.MERGE_COMMIT) == kinds.count(timeline.MERGE_COMMENT) == 1
+    assert merge.recorded(app.store, REPO, pull)
+    assert len(app.fake.comments(REPO, pull["number"])) == 1
 
 
 def test_a_merge_without_the_deciders_approval_is_recorded_as_not_vetted(

@@ -116,6 +116,7 @@ def test_a_pull_request_reads_the_check_runs_of_each_head_it_was_evaluated_at(st
 
 def test_a_merge_record_commit_links_to_the_commit(store):
     timeline.merge_recorded(store, PULL, "c" * 40, 3, "https://ghe.example")
+    timeline.merge_recorded(store, PULL, "c" * 40, 3, "https://ghe.example")  # a retried job
     commit, comment = timeline.events(store, "acme/handbook#12")
     assert commit["url"] == f"https://ghe.example/acme/handbook/commit/{'c' * 40}"
     assert comment["kind"] == "merge_comment" and comment["id"] == 3
