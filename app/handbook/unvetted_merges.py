@@ -14,7 +14,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from rapidvet.app.store import Store
-from rapidvet.app.store.records import UNVETTED_MERGE, JsonObject, plan_key, plan_key_parts
+from rapidvet.app.store.records import (
+    UNVETTED_MERGE,
+    JsonObject,
+    plan_key,
+    plan_key_parts,
+    plan_key_prefix,
+)
 from rapidvet.workflows.changes import BlockKey
 
 
@@ -58,7 +64,8 @@ def keep(store: Store, repo: str, merges: Iterable[tuple[BlockKey, PlanMerge]]) 
 def unvetted(store: Store, repo: str) -> dict[BlockKey, PlanMerge]:
     """The plans of `repo` whose last merge was no vetting, with that merge."""
     found: dict[BlockKey, PlanMerge] = {}
-    for key, data in UNVETTED_MERGE.all(store).items():
+    # Only this repository's records are decoded: an installation keeps every repository's.
+    for key, data in UNVETTED_MERGE.all(store, plan_key_prefix(repo)).items():
         parts = plan_key_parts(key, repo)
         if parts is not None and not (merge := PlanMerge.from_json(data)).vetted:
             found[BlockKey(*parts)] = merge

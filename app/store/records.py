@@ -48,8 +48,13 @@ class Record(Generic[T]):
         """Set the record only when it is absent; True when this call set it (one writer wins)."""
         return store.claim_value(self.scope, key, self.encode(value))
 
-    def all(self, store: Store) -> dict[str, T]:
-        return {key: self.decode(raw) for key, raw in store.values(self.scope).items()}
+    def all(self, store: Store, key_prefix: str = "") -> dict[str, T]:
+        """The records whose keys start with `key_prefix`, decoded; the others are not."""
+        return {
+            key: self.decode(raw)
+            for key, raw in store.values(self.scope).items()
+            if key.startswith(key_prefix)
+        }
 
     def drop(self, store: Store, older_than_days: float) -> int:
         """Delete the records last set before the retention; the count removed."""
@@ -120,9 +125,14 @@ def plan_key(repo: str, path: str, title: str, rank: int) -> str:
     return json.dumps([repo, path, title, rank], ensure_ascii=False)
 
 
+def plan_key_prefix(repo: str) -> str:
+    """What every plan_key of `repo`, and no other repository's, starts with."""
+    return json.dumps([repo], ensure_ascii=False)[:-1] + ","
+
+
 def plan_key_parts(key: str, repo: str) -> tuple[str, str, int] | None:
     """The path, title and rank a plan_key of `repo` names; None for another repository's."""
-    if not key.startswith(json.dumps([repo], ensure_ascii=False)[:-1] + ","):
+    if not key.startswith(plan_key_prefix(repo)):
         return None
     _, path, title, rank = json.loads(key)
     return path, title, rank

@@ -19,6 +19,7 @@ from rapidvet.app.store.records import (
     check_run_key,
     plan_key,
     plan_key_parts,
+    plan_key_prefix,
 )
 from tests.support import ROOT
 
@@ -89,3 +90,11 @@ def test_a_value_stored_before_records_existed_still_reads(store) -> None:
     key = plan_key("acme/handbook", "p.md", "FY20 MLT VPMOM", 0)
     store.put_value("unvetted_merge", key, '{"branch": "main", "number": 3}')
     assert UNVETTED_MERGE.get(store, key) == {"branch": "main", "number": 3}
+
+
+def test_records_of_a_key_prefix_are_the_only_ones_decoded(store) -> None:
+    ours = plan_key("acme/handbook", "p.md", "FY20 MLT VPMOM", 0)
+    UNVETTED_MERGE.put(store, ours, {"number": 3})
+    # Another repository's record that would not decode: left alone, not read.
+    store.put_value("unvetted_merge", plan_key("acme/handbook2", "p.md", "X", 0), "{broken")
+    assert UNVETTED_MERGE.all(store, plan_key_prefix("acme/handbook")) == {ours: {"number": 3}}
