@@ -29,9 +29,9 @@ from rapidvet.app.pulls.inputs import (
     read_pull,
     unread_findings,
 )
-from rapidvet.app.pulls.summary import Summary
+from rapidvet.app.pulls.summary import Summary, keep
 from rapidvet.app.store import Store
-from rapidvet.app.store.records import ASKED, EVALUATION, asked_key, pull_key
+from rapidvet.app.store.records import ASKED, asked_key, pull_key
 from rapidvet.checks.model import Finding, Severity
 from rapidvet.checks.page import check_page
 from rapidvet.workflows.approval import Conclusion
@@ -176,9 +176,8 @@ async def report(
     rapid = rapid_run(evaluation)
     rapid = replace(rapid, summary=rapid.summary + refusals_note(refused))
     await publish(gh, store, pull.repo, pull.head_sha, rapid, details)
-    key = pull_key(pull.repo, pull.number)
-    EVALUATION.put(store, key, summary(evaluation).to_json())
-    note_evaluation(store, key, evaluation.started)
+    keep(store, pull.repo, pull.number, summary(evaluation))
+    note_evaluation(store, pull_key(pull.repo, pull.number), evaluation.started)
     timeline.evaluated(store, pull, evaluation.decision)
 
 

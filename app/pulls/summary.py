@@ -357,6 +357,11 @@ class Summary:
         )
 
 
+def keep(store: Store, repo: str, number: int, kept: Summary) -> None:
+    """Keep `kept` as the pull request's summary, in place of the one before."""
+    EVALUATION.put(store, pull_key(repo, number), kept.to_json())
+
+
 def stored(store: Store, repo: str, number: int) -> Summary | None:
     """The summary of the pull request's last evaluation, None before its first."""
     data = EVALUATION.get(store, pull_key(repo, number))
