@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from rapidvet.checks.occurrences import places
+
 
 def _pipes(line: str) -> list[int]:
     """Offsets of the pipes that split a table row: not escaped, not in a code span."""
     if "\\" not in line and "`" not in line:
-        bounds = []
-        pipe = line.find("|")
-        while pipe >= 0:
-            bounds.append(pipe)
-            pipe = line.find("|", pipe + 1)
-        return bounds
+        return list(places(line, "|"))
     bounds = []
     in_code = False
     i = 0

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidvet.checks.model import Block, Finding
 from rapidvet.checks.nesting import NESTING_LIMIT, nesting_depth
+from rapidvet.checks.occurrences import line_numbers, places
 from rapidvet.checks.options import CheckOptions, Kind
 from rapidvet.checks.parse import parse_blocks
 from rapidvet.checks.rules import NOT_IN_TOC, TOO_LARGE, run_rules, severity_for
@@ -96,24 +97,8 @@ def _lines_with(
     and, when `lower` is given, of others holding one of its `words`: a `find` of each in
     `lower` is many times quicker than the case-ignoring regex."""
     if lower is None:
-        starts: Iterable[int] = (found.start() for found in pattern.finditer(text))
-    else:
-        starts = heapq.merge(*(_places(lower, word) for word in words))
-    number, counted, last = 0, 0, -1
-    for start in starts:
-        number += text.count("\n", counted, start)
-        counted = start
-        if number != last:
-            last = number
-            yield number
-
-
-def _places(text: str, word: str) -> Iterator[int]:
-    """Every offset where `word` occurs in `text`, in order."""
-    place = text.find(word)
-    while place >= 0:
-        yield place
-        place = text.find(word, place + 1)
+        return line_numbers(text, (found.start() for found in pattern.finditer(text)))
+    return line_numbers(text, heapq.merge(*(places(lower, word) for word in words)))
 
 
 def _titled(lines: list[str], number: int, names: re.Pattern[str]) -> bool:
