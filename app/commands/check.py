@@ -208,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
         shown_piece = functools.partial(
             _shown_piece,
             with_mismatches=functools.partial(handbooks.with_mismatches, handbook),
-            least=Severity(args.severity),
+            shown=_at_least(Severity(args.severity)),
             fmt=args.format,
             style=style,
         )
@@ -221,16 +221,20 @@ def run(args: argparse.Namespace) -> int:
 def _shown_piece(
     report: PageReport,
     with_mismatches: Callable[[PageReport], PageReport],
-    least: Severity,
+    shown: frozenset[Severity],
     fmt: str,
     style: TextStyle,
 ) -> Piece:
     """The page's piece of the output: run where the page was checked, which sends only it."""
-    worst_first = list(Severity)
-    wanted = worst_first[: worst_first.index(least) + 1]
     report = with_mismatches(report)
-    report = replace(report, findings=tuple(f for f in report.findings if f.severity in wanted))
+    report = replace(report, findings=tuple(f for f in report.findings if f.severity in shown))
     return piece(report, fmt, style)
+
+
+def _at_least(least: Severity) -> frozenset[Severity]:
+    """`least` and the severities worse than it."""
+    worst_first = list(Severity)
+    return frozenset(worst_first[: worst_first.index(least) + 1])
 
 
 def _with_mismatches(
