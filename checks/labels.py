@@ -11,7 +11,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from itertools import chain, takewhile
+from itertools import takewhile
 
 from rapidvet.checks.html import links_as_text, tag_end, without_tags
 from rapidvet.checks.occurrences import line_numbers, places
@@ -141,7 +141,9 @@ def _maybe_labels(lines: list[str], kinds: Sequence[Kind]) -> Iterable[int]:
     # ASCII: the lower case holds the markup where the text does, and is as long.
     words = (*_label_names(tuple(kinds)), *_MARKUP)
     lower = text.lower()
-    return line_numbers(text, sorted(chain.from_iterable(places(lower, w) for w in words)))
+    # Line numbers word by word, not all offsets at once: a page of a million `[` holds a
+    # million offsets, but no more line numbers than lines.
+    return sorted(set().union(*(line_numbers(text, places(lower, word)) for word in words)))
 
 
 @lru_cache(maxsize=8)

@@ -19,9 +19,10 @@ import pytest
 
 import rapidvet.checks as checks_package
 import rapidvet.workflows as workflows_package
-from rapidvet.checks import page, parse
+from rapidvet.checks import labels, page, parse
 from rapidvet.checks.block_scan import scan_blocks
 from rapidvet.checks.dates import is_unset, parse_period
+from rapidvet.checks.gitbook_config import plain_settings
 from rapidvet.checks.nesting import nesting_depth
 from rapidvet.checks.options import DEFAULT_KINDS, CheckOptions
 from rapidvet.checks.page import check_page, may_hold_plan
@@ -89,6 +90,10 @@ FULLMATCH: Use = lambda pattern, text: pattern.fullmatch(text)  # noqa: E731
 FINDITER: Use = lambda pattern, text: list(pattern.finditer(text))  # noqa: E731
 SUB: Use = lambda pattern, text: pattern.sub("", text)  # noqa: E731
 SPLIT: Use = lambda pattern, text: pattern.split(text)  # noqa: E731
+
+
+def label_index(lines: list[str]) -> labels.LabelIndex:
+    return labels.LabelIndex(lines, DEFAULT_KINDS)
 
 
 def runs(*pieces: str) -> Callable[[int], str]:
@@ -279,8 +284,11 @@ READERS: dict[str, tuple[Callable[[str], object], Callable[[int], str], int]] = 
         lambda n: "| a | b |\n|---|---|\n" + runs("\\| x |\n")(n),
         100_000,
     ),
-    "title trailers": (lambda t: parse.title_kind(t, DEFAULT_KINDS), runs("2020 x"), 50_000),
-    "plain": (parse.plain, runs("* "), 100_000),
+    "label index, markup": (lambda t: label_index(t.split("\n")), runs("[", "<b>\n"), 100_000),
+    "label index, names": (lambda t: label_index(t.split("\n")), runs("- vision:\n"), 100_000),
+    "gitbook settings": (plain_settings, lambda n: "redirects:\n" + runs("  a/b: c\n")(n), 100_000),
+    "title trailers": (lambda t: labels.title_kind(t, DEFAULT_KINDS), runs("2020 x"), 50_000),
+    "plain": (labels.plain, runs("* "), 100_000),
     "rapid emphasis": (parse_rapid_line, runs("*", "x", "*"), 100_000),
     "rapid holder": (parse_rapid_line, runs("a", " "), 100_000),
     "period": (parse_period, runs(" \u2013", "May 1, 2020"), 50_000),

@@ -3,6 +3,7 @@ hold them to the answers of looking at every line."""
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import date
 
 from hypothesis import given, settings
@@ -174,3 +175,16 @@ def test_the_label_index_holds_what_every_line_would_on_the_corpus(corpus):
         index = labels.LabelIndex(lines, DEFAULT_KINDS)
         found = list(zip(index.lines, index.names, strict=True))
         assert found == every_line_labels(lines, DEFAULT_KINDS), path
+
+
+def test_the_label_index_holds_no_more_than_a_few_copies_of_a_page_of_markup():
+    """A page of a million `[` holds a million places of markup, but only 1 000 lines."""
+    lines = ["[" * 999] * 1_000
+    tracemalloc.start()
+    try:
+        index = labels.LabelIndex(lines, DEFAULT_KINDS)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert index.lines == []
+    assert peak < 4 * len("\n".join(lines)), peak  # the page joined, in lower case, and sets
